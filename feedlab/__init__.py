@@ -1,0 +1,1 @@
+"""feedlab: library code behind the dbt python models of the feedlab warehouse."""

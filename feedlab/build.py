@@ -1,0 +1,99 @@
+"""Build one data set's warehouse atomically: ``python -m feedlab.build --dataset movielens --vars '{...}'``.
+
+dbt writes into a scratch copy of the warehouse file; only a fully successful ``dbt build`` replaces the published
+file (an atomic rename), so a failed build leaves the previous warehouse readable and unchanged, and readers that
+hold the old file open keep reading it.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+import yaml
+
+DATASETS = ("synthetic", "movielens", "kuairec")
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+def warehouse_path(dataset: str, warehouse_dir: Path) -> Path:
+    """Where the published warehouse of ``dataset`` lives."""
+    return warehouse_dir / f"{dataset}.duckdb"
+
+
+def parse_vars(text: str) -> dict[str, Any]:
+    """dbt-style ``--vars`` (a YAML or JSON mapping) as a dict; an empty string is no vars."""
+    parsed = yaml.safe_load(text) if text.strip() else {}
+    if not isinstance(parsed, dict):
+        raise SystemExit(f"--vars must be a YAML mapping such as '{{n_users: 500}}', got {text!r}")
+    return parsed
+
+
+def _remove_with_wal(path: Path) -> None:
+    for stale in (path, path.with_name(path.name + ".wal")):
+        stale.unlink(missing_ok=True)
+
+
+def run_dbt(args: Sequence[str], warehouse: Path) -> bool:
+    """Run one dbt command against ``warehouse``; True when every node succeeded.
+
+    dbt runs in a child process so that DuckDB has checkpointed and closed the file before it is published
+    (dbt-duckdb keeps its connection open for the life of the process).
+    """
+    dbt = Path(sys.executable).with_name("dbt")
+    env = {**os.environ, "FEEDLAB_WAREHOUSE": str(warehouse)}
+    cmd = [str(dbt), *args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
+    return subprocess.run(cmd, env=env, check=False).returncode == 0
+
+
+def build(
+    dataset: str,
+    dbt_vars: dict[str, Any],
+    warehouse_dir: Path,
+    dbt_args: Sequence[str] = (),
+    command: str = "build",
+) -> Path:
+    """Run ``dbt <command>`` for ``dataset`` into a scratch copy and publish it on success.
+
+    Returns the published warehouse path. Raises SystemExit (naming the untouched warehouse) when dbt fails.
+    """
+    if dataset not in DATASETS:
+        raise SystemExit(f"unknown data set {dataset!r}; choose one of {', '.join(DATASETS)}")
+    warehouse_dir.mkdir(parents=True, exist_ok=True)
+    published = warehouse_path(dataset, warehouse_dir)
+    # Same file name in a hidden folder: DuckDB names the catalog after the file, and dbt's views refer to it.
+    scratch = warehouse_dir / ".building" / published.name
+    scratch.parent.mkdir(exist_ok=True)
+    _remove_with_wal(scratch)
+    if published.exists():
+        # Incremental models continue from the published state.
+        shutil.copy2(published, scratch)
+    all_vars = {**dbt_vars, "dataset": dataset}
+    ok = run_dbt([command, "--vars", yaml.safe_dump(all_vars, default_flow_style=True).strip(), *dbt_args], scratch)
+    if not ok:
+        _remove_with_wal(scratch)
+        state = f"the previous warehouse {published} is unchanged" if published.exists() else "nothing was published"
+        raise SystemExit(f"feedlab: dbt {command} failed for data set '{dataset}'; {state}.")
+    os.replace(scratch, published)
+    return published
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", default="synthetic", choices=DATASETS)
+    parser.add_argument("--vars", default="", help="dbt vars as a YAML mapping, e.g. '{n_users: 500}'")
+    parser.add_argument("--warehouse-dir", type=Path, default=PROJECT_DIR / "warehouse")
+    parser.add_argument("dbt_args", nargs=argparse.REMAINDER, help="extra dbt arguments after --")
+    args = parser.parse_args(argv)
+    extra = [a for a in args.dbt_args if a != "--"]
+    published = build(args.dataset, parse_vars(args.vars), args.warehouse_dir, extra)
+    print(f"feedlab: published {published}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,10 @@
+{#- The active data set, checked against the ones the project can build, so a typo fails with a clear message
+    instead of a missing-ref error deep in staging. -#}
+{% macro feedlab_dataset() %}
+    {%- set dataset = var('dataset') -%}
+    {%- set known = ['synthetic', 'movielens', 'kuairec'] -%}
+    {%- if dataset not in known -%}
+        {{ exceptions.raise_compiler_error("var 'dataset' is '" ~ dataset ~ "'; expected one of " ~ known | join(', ')) }}
+    {%- endif -%}
+    {{- return(dataset) -}}
+{% endmacro %}

@@ -1,0 +1,35 @@
+-- What each user did in training: activity, engagement level and spread, and time span.
+with train as (
+
+    select * from {{ ref('int_split') }} where split = 'train'
+
+),
+
+test as (
+
+    select user_id, item_id as test_item_id from {{ ref('int_split') }} where split = 'test'
+
+),
+
+history as (
+
+    select
+        user_id,
+        count(*) as n_train_interactions,
+        count(distinct item_id) as n_train_items,
+        avg(engagement_score) as mean_engagement,
+        stddev_samp(engagement_score) as stddev_engagement,
+        avg(watch_time_s) as mean_watch_time_s,
+        avg(rating) as mean_rating,
+        min(event_at) as first_event_at,
+        max(event_at) as last_event_at
+    from train
+    group by user_id
+
+)
+
+select
+    history.*,
+    test.test_item_id
+from history
+left join test on history.user_id = test.user_id

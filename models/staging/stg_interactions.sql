@@ -1,0 +1,2 @@
+-- The active data set's interactions, in the one row shape every data set shares.
+select * from {{ ref('stg_' ~ feedlab_dataset() ~ '__interactions') }}

@@ -1,0 +1,64 @@
+"""End-to-end dbt builds of the foundation layers (sources, staging, intermediate) into temporary warehouses."""
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from conftest import SMALL_WORLD, query
+
+FOUNDATION = ["+int_split", "+int_item_popularity", "+int_user_history"]
+
+
+def test_seed_compat_world_reproduces_seed_figures_in_the_warehouse(dbt_build):
+    warehouse = dbt_build("synthetic", {"seed_compat": True}, select=FOUNDATION)
+    [(first,)] = query(
+        warehouse,
+        "select struct_pack(user_id, item_id, creator_id, topic_id, item_length_s, watch_time_s, completion_rate) "
+        "from stg_interactions where interaction_id = 0",
+    )
+    assert first == {
+        "user_id": 2559, "item_id": 400, "creator_id": 252, "topic_id": 0,
+        "item_length_s": 32.0, "watch_time_s": pytest.approx(1.6), "completion_rate": pytest.approx(0.05),
+    }
+    [(mean_engagement, n_creators, density, n_rows)] = query(
+        warehouse,
+        "select avg(engagement_score), count(distinct creator_id), "
+        "count(distinct (user_id, item_id)) / (3000 * 1200.0), count(*) from int_engagement",
+    )
+    assert n_rows == 180_000
+    assert mean_engagement == pytest.approx(0.0891405, abs=5e-8)
+    assert n_creators == 291
+    assert density == pytest.approx(0.0487592, abs=5e-8)
+
+
+def test_split_holds_out_exactly_the_latest_event_per_user(dbt_build):
+    warehouse = dbt_build("synthetic", SMALL_WORLD, select=FOUNDATION)
+    [(n_test, n_users_with_two)] = query(
+        warehouse,
+        "select (select count(*) from int_split where split = 'test'), "
+        "(select count(*) from (select user_id from int_split group by 1 having count(*) >= 2))",
+    )
+    assert n_test == n_users_with_two
+    [(later_train_events,)] = query(
+        warehouse,
+        "select count(*) from int_split tr join int_split te on tr.user_id = te.user_id "
+        "where tr.split = 'train' and te.split = 'test' "
+        "and (tr.event_at, tr.interaction_id) > (te.event_at, te.interaction_id)",
+    )
+    assert later_train_events == 0
+
+
+def test_failed_build_leaves_previous_warehouse_unchanged(dbt_build):
+    warehouse = dbt_build("synthetic", SMALL_WORLD, select=FOUNDATION)
+    before = hashlib.sha256(warehouse.read_bytes()).hexdigest()
+    with pytest.raises(SystemExit, match="previous warehouse .* is unchanged"):
+        dbt_build("synthetic", {**SMALL_WORLD, "n_users": 0}, select=FOUNDATION)
+    assert hashlib.sha256(warehouse.read_bytes()).hexdigest() == before
+    assert query(warehouse, "select count(*) from int_split") == [(SMALL_WORLD["n_interactions"],)]
+    assert not list((warehouse.parent / ".building").iterdir())
+
+
+def test_unknown_data_set_is_refused_by_name(dbt_build):
+    with pytest.raises(SystemExit, match="unknown data set 'moviesss'"):
+        dbt_build("moviesss", {})
