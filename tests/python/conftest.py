@@ -4,15 +4,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-import duckdb
 import pytest
 
 from feedlab.build import build
 
-ML100K_DIR = Path(__file__).resolve().parents[3] / "shared" / "data" / "ml-100k"
-
-# A world small enough that a full dbt build takes seconds.
-SMALL_WORLD = {"n_users": 300, "n_videos": 150, "n_creators": 40, "n_interactions": 9000, "n_days": 10}
+from dbt_helpers import ML100K_DIR
 
 
 @pytest.fixture
@@ -26,12 +22,6 @@ def dbt_build(tmp_path: Path) -> Callable[..., Path]:
         return build(dataset, dbt_vars, tmp_path / "warehouse", args)
 
     return run
-
-
-def query(warehouse: Path, sql: str) -> list[tuple]:
-    """Run one read-only query against a built warehouse."""
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        return con.sql(sql).fetchall()
 
 
 @pytest.fixture

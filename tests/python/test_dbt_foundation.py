@@ -5,7 +5,7 @@ import hashlib
 
 import pytest
 
-from conftest import SMALL_WORLD, query
+from dbt_helpers import SMALL_WORLD, query
 
 FOUNDATION = ["+int_split", "+int_item_popularity", "+int_user_history"]
 

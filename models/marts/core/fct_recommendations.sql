@@ -1,0 +1,8 @@
+-- Every policy's top-K list per user, one row per recommended item.
+{%- set policy_models = ['rec_random', 'rec_popularity', 'rec_popularity_engagement'] %}
+{%- if var('dataset') != 'movielens' %}{% do policy_models.append('rec_popularity_mean_watch') %}{% endif %}
+
+{% for policy_model in policy_models %}
+select policy, user_id, item_id, rank, score from {{ ref(policy_model) }}
+{% if not loop.last %}union all{% endif %}
+{%- endfor %}

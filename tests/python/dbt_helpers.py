@@ -1,0 +1,21 @@
+"""Constants and helpers for tests that build warehouses (imported by name; fixtures live in conftest.py)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+
+# The shared data folder sits beside the checkout; FEEDLAB_ML100K_DIR points elsewhere.
+ML100K_DIR = Path(
+    os.environ.get("FEEDLAB_ML100K_DIR", Path(__file__).resolve().parents[3] / "shared" / "data" / "ml-100k")
+)
+
+# A world small enough that a full dbt build takes seconds.
+SMALL_WORLD = {"n_users": 300, "n_videos": 150, "n_creators": 40, "n_interactions": 9000, "n_days": 10}
+
+
+def query(warehouse: Path, sql: str) -> list[tuple]:
+    """Run one read-only query against a built warehouse."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.sql(sql).fetchall()
