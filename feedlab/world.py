@@ -20,9 +20,6 @@ import pandas as pd
 from feedlab.errors import FeedlabInputError
 
 TOPIC_NAMES = ("Comedy", "Music", "Sports", "Gaming", "Education", "Lifestyle", "News", "Tech")
-LIKE_THRESHOLD = 0.65
-SHARE_THRESHOLD = 0.8
-FOLLOW_THRESHOLD = 0.9
 MIN_WATCH_FRACTION = 0.05
 
 
@@ -40,6 +37,9 @@ class WorldConfig:
     start_date: str = "2025-01-01"
     dirichlet_alpha: float = 0.8
     noise_sd: float = 0.1
+    like_threshold: float = 0.65
+    share_threshold: float = 0.8
+    follow_threshold: float = 0.9
     min_length_s: int = 15
     max_length_s: int = 90
     seed_compat: bool = False
@@ -194,9 +194,9 @@ def draw_interactions(
             "video_length_s": lengths.astype(np.float64),
             "watch_time_s": fraction * lengths,
             "completion_rate": fraction,
-            "is_like": fraction > LIKE_THRESHOLD,
-            "is_share": fraction > SHARE_THRESHOLD,
-            "is_follow": fraction > FOLLOW_THRESHOLD,
+            "is_like": fraction > cfg.like_threshold,
+            "is_share": fraction > cfg.share_threshold,
+            "is_follow": fraction > cfg.follow_threshold,
             "event_at": np.datetime64(cfg.start_date, "us") + offsets_us.astype("timedelta64[us]"),
         }
     )

@@ -1,0 +1,42 @@
+-- Every user with training data in exactly one arm of every experiment: md5(salt || ':' || user_id) picks one of
+-- 10,000 buckets, identical on every run, engine and DuckDB version.
+with experiments as (
+
+    select * from {{ ref('dim_experiments') }}
+
+),
+
+users as (
+
+    select user_id from {{ ref('int_user_history') }}
+
+),
+
+salts as (
+
+    select distinct experiment_id, salt from experiments
+
+),
+
+bucketed as (
+
+    select
+        salts.experiment_id,
+        users.user_id,
+        {{ md5_bucket(dbt.concat(["salts.salt", "':'", "cast(users.user_id as " ~ dbt.type_string() ~ ")"]), 10000) }} as bucket
+    from salts
+    cross join users
+
+)
+
+select
+    bucketed.experiment_id,
+    experiments.arm,
+    experiments.policy,
+    bucketed.user_id,
+    bucketed.bucket
+from bucketed
+inner join experiments
+    on experiments.experiment_id = bucketed.experiment_id
+    and bucketed.bucket >= experiments.bucket_start
+    and bucketed.bucket < experiments.bucket_end

@@ -1,0 +1,35 @@
+-- One row per experiment arm, with the bucket range [bucket_start, bucket_end) of 10,000 hash buckets it owns.
+-- Arms are laid out control first, then by name, so adding an arm never reshuffles the control's users.
+with registry as (
+
+    select * from {{ ref('experiments') }}
+
+),
+
+ordered as (
+
+    select
+        *,
+        sum(traffic_share) over (
+            partition by experiment_id
+            order by case when arm = 'control' then 0 else 1 end, arm
+            rows between unbounded preceding and current row
+        ) as cumulative_share,
+        sum(traffic_share) over (partition by experiment_id) as total_share,
+        count(*) over (partition by experiment_id) as n_arms
+    from registry
+
+)
+
+select
+    experiment_id,
+    description,
+    arm,
+    policy,
+    traffic_share,
+    salt,
+    n_arms,
+    cast(round((cumulative_share - traffic_share) * 10000) as integer) as bucket_start,
+    cast(round(cumulative_share * 10000) as integer) as bucket_end,
+    total_share
+from ordered

@@ -1,0 +1,37 @@
+-- Per experiment × user: the arm and the user's outcome metrics over their served feed, plus the pre-period
+-- covariate for CUPED (the user's mean engagement in training, which no arm could have influenced).
+with outcomes as (
+
+    select * from {{ ref('fct_outcomes') }}
+
+),
+
+history as (
+
+    select user_id, mean_engagement from {{ ref('int_user_history') }}
+
+),
+
+per_user as (
+
+    select
+        experiment_id,
+        arm,
+        policy,
+        user_id,
+        count(*) as n_exposures,
+        avg(watch_time_s) as watch_time_per_video,
+        avg(completion_rate) as completion_rate,
+        avg(engagement_score) as engagement,
+        avg(cast(is_like as integer)) as like_rate,
+        max(cast(is_click as integer)) as hit
+    from outcomes
+    group by experiment_id, arm, policy, user_id
+
+)
+
+select
+    per_user.*,
+    history.mean_engagement as pre_engagement
+from per_user
+inner join history on history.user_id = per_user.user_id
