@@ -1,8 +1,11 @@
 -- One row per experiment arm, with the bucket range [bucket_start, bucket_end) of 10,000 hash buckets it owns.
 -- Arms are laid out control first, then by name, so adding an arm never reshuffles the control's users.
+-- Experiments limited to other data sets (column `datasets`) are left out.
 with registry as (
 
     select * from {{ ref('experiments') }}
+    where datasets is null
+        or {{ dbt.position("'|" ~ feedlab_dataset() ~ "|'", dbt.concat(["'|'", "datasets", "'|'"])) }} > 0
 
 ),
 
