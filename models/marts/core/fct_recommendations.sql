@@ -1,5 +1,8 @@
 -- Every policy's top-K list per user, one row per recommended item.
-{%- set policy_models = ['rec_random', 'rec_popularity', 'rec_popularity_engagement'] %}
+{%- set policy_models = [
+    'rec_random', 'rec_popularity', 'rec_popularity_engagement',
+    'rec_svd', 'rec_two_stage_lgbm', 'rec_two_tower_mse', 'rec_two_tower',
+] %}
 {%- if var('dataset') != 'movielens' %}{% do policy_models.append('rec_popularity_mean_watch') %}{% endif %}
 
 {% for policy_model in policy_models %}

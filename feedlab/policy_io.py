@@ -1,0 +1,100 @@
+"""What the python policy models share: turning warehouse tables into the recsys inputs, and policy output back
+into the warehouse's shape (the top-K rows plus the run's metadata for fct_model_runs)."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import pandas as pd
+
+from feedlab.errors import FeedlabInputError
+
+RUN_COLUMNS = ("run_dataset", "run_rows_trained", "run_seconds", "run_parameters")
+
+
+@dataclass(frozen=True)
+class PolicyConfig:
+    """Vars a python policy model needs, passed as one JSON config (dbt hands python models only literal keys)."""
+
+    dataset: str
+    top_k: int
+    params: dict[str, Any]
+
+    @classmethod
+    def from_json(cls, text: str) -> "PolicyConfig":
+        try:
+            raw = json.loads(text)
+            return cls(dataset=str(raw.pop("dataset")), top_k=int(raw.pop("top_k")), params=raw)
+        except (TypeError, ValueError, KeyError) as exc:
+            raise FeedlabInputError(f"config 'policy' must be JSON with dataset, top_k and parameters: {exc}") from None
+
+
+def training_inputs(split: pd.DataFrame, items: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
+    """Training interactions, item features and the users to score.
+
+    Parameters
+    ----------
+    split : int_split rows (any split); only ``split == 'train'`` rows are used, so no test event reaches a model.
+    items : stg_items rows.
+
+    Returns
+    -------
+    train : (n_train, 5) user_id, item_id, event_at, value, engagement. ``value`` is the watch time where the data
+        set has one, else the rating.
+    item_features : (n_items, 3) item_id, topic_id, length_s.
+    users : (n_users,) sorted ids of users with training rows.
+    """
+    train = split.loc[split["split"] == "train"]
+    value = train["watch_time_s"].where(train["watch_time_s"].notna(), train["rating"])
+    frame = pd.DataFrame(
+        {
+            "user_id": train["user_id"].astype("int64"),
+            "item_id": train["item_id"].astype("int64"),
+            "event_at": pd.to_datetime(train["event_at"]),
+            "value": value.astype("float64"),
+            "engagement": train["engagement_score"].astype("float64"),
+        }
+    ).reset_index(drop=True)
+    item_features = pd.DataFrame(
+        {
+            "item_id": items["item_id"].astype("int64"),
+            "topic_id": items["topic_id"].fillna(-1).astype("int64"),
+            "length_s": items["item_length_s"].astype("float64"),
+        }
+    )
+    users = pd.Series(sorted(frame["user_id"].unique()), dtype="int64", name="user_id")
+    return frame, item_features, users
+
+
+def with_run_info(recs: pd.DataFrame, info: dict[str, Any], dataset: str) -> pd.DataFrame:
+    """The policy's rows plus constant run columns (dataset, rows trained on, seconds, parameters as JSON)."""
+    out = recs.copy()
+    out["run_dataset"] = dataset
+    out["run_rows_trained"] = int(info["rows_trained"])
+    out["run_seconds"] = float(info["total_seconds"])
+    out["run_parameters"] = json.dumps(info["params"], sort_keys=True)
+    return out
+
+
+def svd_value_for(dataset: str, choice: str) -> str:
+    """The SVD matrix cell: ``auto`` is the binary matrix for explicit ratings (PureSVD, the stronger top-N recipe
+    on MovieLens) and the mean watch time where the data set has one."""
+    if choice == "auto":
+        return "binary" if dataset == "movielens" else "value"
+    if choice not in ("binary", "value"):
+        raise FeedlabInputError(f"var 'svd_value' must be auto, binary or value, got {choice!r}")
+    return choice
+
+
+def run_policy(
+    cfg: PolicyConfig,
+    split: pd.DataFrame,
+    items: pd.DataFrame,
+    recommend: Callable[..., tuple[pd.DataFrame, dict[str, Any]]],
+    **params: Any,
+) -> pd.DataFrame:
+    """Train and score one policy on the training split; the rows every python policy model returns."""
+    train, item_features, users = training_inputs(split, items)
+    recs, info = recommend(train, users, cfg.top_k, items=item_features, **params)
+    return with_run_info(recs, info, cfg.dataset)

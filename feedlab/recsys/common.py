@@ -1,0 +1,235 @@
+"""Shared plumbing of the recommendation policies: id encoding, sparse matrices, masked top-K and output frames.
+
+Every policy follows the same contract (see :mod:`feedlab.recsys`):
+
+* the catalogue is the set of items present in the training interactions (an item nobody interacted with
+  cannot be scored by a collaborative model and is never recommended);
+* every item a user has in training is excluded from that user's list;
+* each user gets exactly ``k`` rows, or every unseen item when fewer than ``k`` remain;
+* ties in score are broken by ascending ``item_id``.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from feedlab.errors import FeedlabInputError
+
+OUTPUT_COLUMNS = ("policy", "user_id", "item_id", "rank", "score")
+SCORE_BUDGET_ELEMENTS = 1 << 25  # dense float32 scores held at once while ranking (128 MiB)
+_REQUIRED = ("user_id", "item_id", "event_at", "value")
+
+
+@dataclass(frozen=True)
+class Interactions:
+    """Training interactions encoded to contiguous codes.
+
+    Attributes
+    ----------
+    user_ids : ndarray of shape (n_users,), int64
+        Sorted distinct user ids; a user's code is its position here.
+    item_ids : ndarray of shape (n_items,), int64
+        Sorted distinct item ids; code order equals ``item_id`` order, which makes ties resolve by item id.
+    user, item : ndarray of shape (n_rows,), int32
+        Codes of each interaction, rows sorted by (user, event time, item).
+    t : ndarray of shape (n_rows,), int64
+        Event time in seconds since the epoch.
+    value : ndarray of shape (n_rows,), float64
+        The fitted signal (watch time, rating).
+    engagement : ndarray of shape (n_rows,), float64 or None
+    """
+
+    user_ids: np.ndarray
+    item_ids: np.ndarray
+    user: np.ndarray
+    item: np.ndarray
+    t: np.ndarray
+    value: np.ndarray
+    engagement: np.ndarray | None
+
+    @property
+    def n_users(self) -> int:
+        return len(self.user_ids)
+
+    @property
+    def n_items(self) -> int:
+        return len(self.item_ids)
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.user)
+
+    def subset(self, mask: np.ndarray) -> "Interactions":
+        """Rows where ``mask`` holds, keeping this encoding (codes and catalogue unchanged)."""
+        eng = None if self.engagement is None else self.engagement[mask]
+        return Interactions(self.user_ids, self.item_ids, self.user[mask], self.item[mask], self.t[mask],
+                            self.value[mask], eng)
+
+
+def encode(train: pd.DataFrame) -> Interactions:
+    """Validate ``train`` and encode it; rows are sorted by (user, event_at, item_id)."""
+    missing = [c for c in _REQUIRED if c not in train.columns]
+    if missing:
+        raise FeedlabInputError(f"training interactions lack column(s) {missing}; need {list(_REQUIRED)}")
+    if len(train) == 0:
+        raise FeedlabInputError("training interactions are empty")
+    value = train["value"].to_numpy(dtype=np.float64)
+    if not np.isfinite(value).all():
+        raise FeedlabInputError("training column 'value' has NaN or infinite entries")
+    user_ids, user = np.unique(train["user_id"].to_numpy(dtype=np.int64), return_inverse=True)
+    item_ids, item = np.unique(train["item_id"].to_numpy(dtype=np.int64), return_inverse=True)
+    t = _epoch_seconds(train["event_at"])
+    order = np.lexsort((item, t, user))
+    eng = None
+    if "engagement" in train.columns:
+        eng = train["engagement"].to_numpy(dtype=np.float64)[order]
+    return Interactions(user_ids, item_ids, user[order].astype(np.int32), item[order].astype(np.int32),
+                        t[order], value[order], eng)
+
+
+def _epoch_seconds(event_at: pd.Series) -> np.ndarray:
+    if pd.api.types.is_datetime64_any_dtype(event_at):
+        return event_at.to_numpy(dtype="datetime64[s]").astype(np.int64)
+    return event_at.to_numpy(dtype=np.int64)
+
+
+def user_codes(enc: Interactions, users: Any) -> np.ndarray:
+    """Codes of the requested users (int64 array in request order); every user must have training rows."""
+    wanted = np.unique(np.asarray(users, dtype=np.int64))
+    pos = np.searchsorted(enc.user_ids, wanted)
+    pos_clipped = np.minimum(pos, enc.n_users - 1)
+    unknown = wanted[enc.user_ids[pos_clipped] != wanted]
+    if len(unknown):
+        raise FeedlabInputError(f"{len(unknown)} user(s) to score have no training rows, e.g. {unknown[:5].tolist()}")
+    return pos_clipped.astype(np.int64)
+
+
+def interaction_matrix(enc: Interactions, value: str = "binary", dtype: type = np.float32) -> sp.csr_matrix:
+    """User x item CSR matrix of shape (n_users, n_items).
+
+    ``value="binary"`` puts 1 on every observed pair, ``value="value"`` the mean ``value`` of the pair's rows.
+    Built from sorted pair keys, never through a dense pivot.
+    """
+    if value not in ("binary", "value"):
+        raise FeedlabInputError(f"value must be 'binary' or 'value', got {value!r}")
+    key = enc.user.astype(np.int64) * enc.n_items + enc.item
+    pairs, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+    if value == "binary":
+        data = np.ones(len(pairs), dtype=dtype)
+    else:
+        data = (np.bincount(inverse, weights=enc.value, minlength=len(pairs)) / counts).astype(dtype)
+    rows = pairs // enc.n_items
+    indptr = np.zeros(enc.n_users + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=enc.n_users), out=indptr[1:])
+    cols = (pairs % enc.n_items).astype(np.int32)
+    return sp.csr_matrix((data, cols, indptr), shape=(enc.n_users, enc.n_items))
+
+
+def top_k_unseen(score_rows: Callable[[np.ndarray], np.ndarray], seen: sp.csr_matrix, rows: np.ndarray,
+                 k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Top-``k`` unseen columns per row, scored in batches.
+
+    Parameters
+    ----------
+    score_rows : callable
+        Maps an int64 array of b row codes to dense scores of shape (b, n_items); it may return a fresh array
+        that this function overwrites.
+    seen : sparse matrix of shape (n_users, n_items)
+        Non-zero pattern = items to exclude per user.
+    rows : ndarray of shape (n,), int64
+        User codes to rank, ascending.
+    k : int
+
+    Returns
+    -------
+    row, col : ndarray of shape (m,), int64
+        User and item codes, ordered by row then rank; m = sum over rows of min(k, unseen items).
+    score : ndarray of shape (m,), float64
+    """
+    n_items = seen.shape[1]
+    k_eff = min(k, n_items)
+    batch = max(1, SCORE_BUDGET_ELEMENTS // max(n_items, 1))
+    out_r, out_c, out_s = [], [], []
+    for start in range(0, len(rows), batch):
+        b_rows = rows[start:start + batch]
+        scores = np.asarray(score_rows(b_rows), dtype=np.float32)
+        block = seen[b_rows]
+        scores[np.repeat(np.arange(len(b_rows)), np.diff(block.indptr)), block.indices] = -np.inf
+        cols = _top_k_rows(scores, k_eff)
+        top = np.take_along_axis(scores, cols, axis=1)
+        keep = np.isfinite(top)
+        out_r.append(np.repeat(b_rows, keep.sum(axis=1)))
+        out_c.append(cols[keep].astype(np.int64))
+        out_s.append(top[keep].astype(np.float64))
+    if not out_r:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, np.zeros(0)
+    return np.concatenate(out_r), np.concatenate(out_c), np.concatenate(out_s)
+
+
+def _top_k_rows(scores: np.ndarray, k: int) -> np.ndarray:
+    """Column indices of shape (b, k) of each row's k largest scores, descending, ties by ascending column."""
+    n = scores.shape[1]
+    if k < n:
+        part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+        kth = np.take_along_axis(scores, part, axis=1).min(axis=1)
+        tied = np.flatnonzero((scores >= kth[:, None]).sum(axis=1) > k)
+        for r in tied:  # rows whose k-th score is shared beyond the cut: take the lowest columns among the tie
+            above = np.flatnonzero(scores[r] > kth[r])
+            equal = np.flatnonzero(scores[r] == kth[r])[: k - len(above)]
+            part[r] = np.concatenate([above, equal])
+    else:
+        part = np.broadcast_to(np.arange(n), scores.shape).copy()
+    vals = np.take_along_axis(scores, part, axis=1)
+    order = np.lexsort((part, -vals), axis=1)
+    return np.take_along_axis(part, order, axis=1)
+
+
+def recs_frame(policy: str, enc: Interactions, row: np.ndarray, col: np.ndarray, score: np.ndarray) -> pd.DataFrame:
+    """Output frame from codes ordered by (row, rank): columns ``OUTPUT_COLUMNS``."""
+    starts = np.r_[0, np.flatnonzero(np.diff(row)) + 1] if len(row) else np.zeros(0, dtype=np.int64)
+    rank = np.arange(len(row)) - np.repeat(starts, np.diff(np.r_[starts, len(row)])) + 1
+    return pd.DataFrame({
+        "policy": pd.Series([policy] * len(row), dtype=object),
+        "user_id": enc.user_ids[row].astype(np.int64),
+        "item_id": enc.item_ids[col].astype(np.int64),
+        "rank": rank.astype(np.int32),
+        "score": score.astype(np.float64),
+    })
+
+
+def rank_by_score(row: np.ndarray, col: np.ndarray, score: np.ndarray, k: int) -> np.ndarray:
+    """Indices that order (row, col, score) triples by row, score descending, col ascending, keeping k per row."""
+    order = np.lexsort((col, -score, row))
+    r = row[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(r)) + 1] if len(r) else np.zeros(0, dtype=np.int64)
+    pos = np.arange(len(r)) - np.repeat(starts, np.diff(np.r_[starts, len(r)]))
+    return order[pos < k]
+
+
+def run_info(policy: str, enc: Interactions, n_scored: int, started: float, trained: float,
+             params: dict[str, Any]) -> dict[str, Any]:
+    """Metadata of one run for ``fct_model_runs``: sizes, wall seconds and the parameters used."""
+    now = time.perf_counter()
+    return {
+        "policy": policy,
+        "rows_trained": int(enc.n_rows),
+        "n_users": int(enc.n_users),
+        "n_items": int(enc.n_items),
+        "n_users_scored": int(n_scored),
+        "train_seconds": round(trained - started, 4),
+        "score_seconds": round(now - trained, 4),
+        "total_seconds": round(now - started, 4),
+        "params": dict(params),
+    }
+
+
+def check_k(k: int) -> int:
+    if int(k) != k or k < 1:
+        raise FeedlabInputError(f"k must be a positive integer, got {k!r}")
+    return int(k)

@@ -1,0 +1,151 @@
+"""Features of (user, candidate item) pairs for the re-ranker, and the in-training time split that labels them.
+
+All features are computed from one set of interactions ("history") and one reference time per user (the user's
+last event in that history), so the same code builds the training frame (history = rows before each user's cut)
+and the serving frame (history = all training rows) without looking past the reference time of the user.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from feedlab.recsys.common import Interactions
+
+DAY = 86_400
+TREND_DAYS = (1, 7, 30)
+CATEGORICAL = ("item_topic",)
+
+
+def time_split(enc: Interactions, n_holdout: int) -> np.ndarray:
+    """Boolean mask of shape (n_rows,): each user's last ``n_holdout`` rows by (event_at, item_id).
+
+    A user keeps at least half of its rows (rounded up) in the history, so users with one row hold out nothing.
+    """
+    counts = np.bincount(enc.user, minlength=enc.n_users)
+    return _rows_from_end(enc) < np.minimum(n_holdout, counts // 2)[enc.user]
+
+
+def last_rows(enc: Interactions, n: int) -> np.ndarray:
+    """Boolean mask of shape (n_rows,): each user's last ``n`` rows by (event_at, item_id)."""
+    return _rows_from_end(enc) < n
+
+
+def _rows_from_end(enc: Interactions) -> np.ndarray:
+    """Position of each row counted from its user's last row (0 = last); ``enc`` rows are sorted by
+    (user, time, item)."""
+    counts = np.bincount(enc.user, minlength=enc.n_users)
+    starts = np.r_[0, np.cumsum(counts)[:-1]]
+    return counts[enc.user] - (np.arange(enc.n_rows) - starts[enc.user]) - 1
+
+
+def item_topics(enc: Interactions, items: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray]:
+    """Per catalogue item: dense topic code (int64 0..T-1 in ``topic_id`` order, -1 when unknown) and length in
+    seconds (float64, NaN when unknown); both arrays have shape (n_items,)."""
+    topic = np.full(enc.n_items, -1, dtype=np.int64)
+    length = np.full(enc.n_items, np.nan)
+    if items is None or len(items) == 0:
+        return topic, length
+    ids = items["item_id"].to_numpy(dtype=np.int64)
+    pos = np.searchsorted(enc.item_ids, ids)
+    ok = (pos < enc.n_items) & (enc.item_ids[np.minimum(pos, enc.n_items - 1)] == ids)
+    if "topic_id" in items.columns:
+        raw = items["topic_id"].to_numpy()[ok]
+        known = pd.notna(raw)
+        topic[pos[ok][known]] = np.unique(raw[known].astype(np.int64), return_inverse=True)[1]
+    if "length_s" in items.columns:
+        length[pos[ok]] = items["length_s"].to_numpy(dtype=np.float64)[ok]
+    return topic, length
+
+
+def pair_features(hist: Interactions, topic: np.ndarray, length: np.ndarray, rows: np.ndarray,
+                  cols: np.ndarray) -> pd.DataFrame:
+    """Feature frame of shape (len(rows), n_features) for candidate pairs (user code, item code).
+
+    User features: activity, mean/std value, history span, share and mean normalised value of the candidate's
+    topic. Item features: popularity (count, rank), mean value and engagement, topic, length, age. Trend: the
+    item's interactions in the 1/7/30 days up to the user's reference time (the user's last event in ``hist``).
+    """
+    n_users, n_items = hist.n_users, hist.n_items
+    u_count = np.bincount(hist.user, minlength=n_users).astype(np.float64)
+    u_mean = _mean_by(hist.user, hist.value, n_users)
+    u_std = np.sqrt(np.maximum(_mean_by(hist.user, hist.value ** 2, n_users) - u_mean ** 2, 0.0))
+    u_last = _last_time(hist)
+    u_first = np.full(n_users, np.iinfo(np.int64).max)
+    np.minimum.at(u_first, hist.user, hist.t)
+
+    i_count = np.bincount(hist.item, minlength=n_items).astype(np.float64)
+    i_rank = np.empty(n_items)
+    i_rank[np.lexsort((np.arange(n_items), -i_count))] = np.arange(1, n_items + 1)
+    i_mean = _mean_by(hist.item, hist.value, n_items)
+    i_first = np.full(n_items, np.iinfo(np.int64).max)
+    np.minimum.at(i_first, hist.item, hist.t)
+
+    n_topics = int(topic.max()) + 2  # code -1 (unknown) maps to the last slot
+    h_topic = topic[hist.item] % n_topics
+    ut_key = hist.user.astype(np.int64) * n_topics + h_topic
+    ut_count = np.bincount(ut_key, minlength=n_users * n_topics)
+    norm = normalised_value(hist, length)
+    ut_norm = _mean_by(ut_key, norm, n_users * n_topics)
+    c_key = rows * n_topics + topic[cols] % n_topics
+    ref = u_last[rows]
+
+    feats = {
+        "user_count": u_count[rows],
+        "user_mean_value": u_mean[rows],
+        "user_std_value": u_std[rows],
+        "user_span_days": (u_last - np.minimum(u_first, u_last))[rows] / DAY,
+        "user_topic_share": ut_count[c_key] / u_count[rows],
+        "user_topic_norm_value": np.where(ut_count[c_key] > 0, ut_norm[c_key], np.nan),
+        "user_mean_norm_value": _mean_by(hist.user, norm, n_users)[rows],
+        "item_count": i_count[cols],
+        "item_pop_rank": i_rank[cols],
+        "item_mean_value": np.where(i_count[cols] > 0, i_mean[cols], np.nan),
+        "item_mean_engagement": _item_engagement(hist)[cols],
+        "item_topic": topic[cols],
+        "item_length": length[cols],
+        "item_age_days": (ref - np.minimum(i_first[cols], ref)) / DAY,
+        "item_minus_user_value": i_mean[cols] - u_mean[rows],
+    }
+    for days, counts in zip(TREND_DAYS, _window_counts(hist, cols, ref, TREND_DAYS)):
+        feats[f"item_trend_{days}d"] = counts
+    feats["item_trend_7d_share"] = feats["item_trend_7d"] / np.maximum(i_count[cols], 1.0)
+    return pd.DataFrame(feats)
+
+
+def _mean_by(key: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
+    counts = np.bincount(key, minlength=size)
+    sums = np.bincount(key, weights=values, minlength=size)
+    return sums / np.maximum(counts, 1)
+
+
+def _last_time(hist: Interactions) -> np.ndarray:
+    last = np.full(hist.n_users, np.iinfo(np.int64).min)
+    np.maximum.at(last, hist.user, hist.t)
+    return last
+
+
+def normalised_value(hist: Interactions, length: np.ndarray) -> np.ndarray:
+    """Value in [0, 1]: watch ratio (value / length) when every item has a length, else min-max scaled value."""
+    item_len = length[hist.item]
+    if np.isfinite(item_len).all() and (item_len > 0).all():
+        return np.clip(hist.value / item_len, 0.0, 1.0)
+    lo, hi = hist.value.min(), hist.value.max()
+    return (hist.value - lo) / (hi - lo) if hi > lo else np.full(hist.n_rows, 0.5)
+
+
+def _item_engagement(hist: Interactions) -> np.ndarray:
+    if hist.engagement is None:
+        return np.full(hist.n_items, np.nan)
+    counts = np.bincount(hist.item, minlength=hist.n_items)
+    return np.where(counts > 0, _mean_by(hist.item, hist.engagement, hist.n_items), np.nan)
+
+
+def _window_counts(hist: Interactions, cols: np.ndarray, ref: np.ndarray,
+                   windows: tuple[int, ...]) -> list[np.ndarray]:
+    """For each window w (days): interactions with item cols[j] in (ref[j] - w days, ref[j]], float64."""
+    t0 = min(hist.t.min(), ref.min()) - max(windows) * DAY - 1
+    span = int(max(hist.t.max(), ref.max()) - t0) + 1
+    keys = np.sort(hist.item.astype(np.int64) * span + (hist.t - t0))
+    base = cols.astype(np.int64) * span + (ref - t0)
+    upper = np.searchsorted(keys, base, side="right")
+    return [(upper - np.searchsorted(keys, base - w * DAY, side="right")).astype(np.float64) for w in windows]

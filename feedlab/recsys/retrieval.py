@@ -1,0 +1,44 @@
+"""Candidate retrievers: EASE (closed-form item-item regression) and helpers to gather scores of given pairs."""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import scipy.sparse as sp
+
+from feedlab.recsys.common import SCORE_BUDGET_ELEMENTS
+
+ScoreRows = Callable[[np.ndarray], np.ndarray]
+
+
+def fit_ease(matrix: sp.csr_matrix, l2: float = 100.0) -> np.ndarray:
+    """EASE item-item weights B of shape (n_items, n_items), float32, zero diagonal (Steck, 2019).
+
+    ``matrix`` is the (n_users, n_items) interaction matrix; the Gram matrix is dense, so memory is
+    8 * n_items**2 bytes during the fit (callers cap n_items).
+    """
+    gram = (matrix.T @ matrix).toarray().astype(np.float64)
+    gram[np.diag_indices_from(gram)] += l2
+    precision = np.linalg.inv(gram)
+    weights = precision / (-np.diag(precision))
+    np.fill_diagonal(weights, 0.0)
+    return weights.astype(np.float32)
+
+
+def matrix_scorer(user_rows: sp.csr_matrix, weights: np.ndarray) -> ScoreRows:
+    """Scorer of rows ``user_rows[rows] @ weights``: shape (len(rows), n_items), float32."""
+    return lambda rows: np.asarray(user_rows[rows] @ weights, dtype=np.float32)
+
+
+def gather(score_rows: ScoreRows, rows: np.ndarray, cols: np.ndarray, n_items: int) -> np.ndarray:
+    """Scores of the pairs (rows[j], cols[j]) as float64 of shape (len(rows),); ``rows`` sorted ascending."""
+    out = np.empty(len(rows), dtype=np.float64)
+    users, starts = np.unique(rows, return_index=True)
+    bounds = np.r_[starts, len(rows)]
+    batch = max(1, SCORE_BUDGET_ELEMENTS // max(n_items, 1))
+    for b in range(0, len(users), batch):
+        dense = score_rows(users[b:b + batch])
+        lo, hi = bounds[b], bounds[min(b + batch, len(users))]
+        local = np.searchsorted(users[b:b + batch], rows[lo:hi])
+        out[lo:hi] = dense[local, cols[lo:hi]]
+    return out

@@ -1,0 +1,288 @@
+"""Dual-encoder (two-tower) recommenders in TensorFlow / Keras 3.
+
+Towers: MLP 128 -> 64 -> 32 (ReLU, linear output), L2-normalised, score = dot product.
+User input: the user's mean normalised value (watch ratio) per topic; item input: one-hot topic, standardised
+length and log-popularity. Two training schemes:
+
+* ``two_tower_mse`` (the seed's model): features only, MSE between the dot product and the interaction's
+  normalised value scaled to [-1, 1], Adam, batch 128, 5 epochs. It learns to predict how much a user watches,
+  not what a user picks, and ranks poorly.
+* ``two_tower``: the same towers plus learned user and item ID embeddings, trained as a retriever with an
+  in-batch sampled softmax (temperature, logQ popularity correction, same-item collisions masked).
+
+Determinism without global state: no global seeders are called and op determinism is not enabled (it is a
+process-wide switch that would change other TensorFlow code sharing the process). Instead every initializer has
+an explicit seed, batches come from a seeded ``numpy.random.Generator``, and no op draws random numbers while
+training (no dropout). On CPU the ops used (dense matmul, gather, Adam) then give identical results run to run
+in one environment; the tests check two runs bit for bit. TensorFlow is imported on first use.
+"""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from feedlab.recsys.common import (Interactions, check_k, encode, interaction_matrix, recs_frame, run_info,
+                                   top_k_unseen, user_codes)
+from feedlab.recsys.features import item_topics, normalised_value
+
+TOWER_UNITS = (128, 64, 32)
+
+
+@dataclass(frozen=True)
+class TowerInputs:
+    """Dense side features: ``user`` of shape (n_users, n_topics) and ``item`` of shape (n_items, n_topics + 2),
+    float32; ``target`` of shape (n_rows,) is the normalised value in [0, 1] of each interaction."""
+
+    user: np.ndarray
+    item: np.ndarray
+    target: np.ndarray
+
+
+def tower_inputs(enc: Interactions, items: pd.DataFrame | None) -> TowerInputs:
+    """User per-topic mean normalised value; item one-hot topic, standardised length and log1p popularity."""
+    topic, length = item_topics(enc, items)
+    n_topics = int(topic.max()) + 2  # last slot: unknown topic
+    topic_code = topic % n_topics
+    norm = normalised_value(enc, length)
+    key = enc.user.astype(np.int64) * n_topics + topic_code[enc.item]
+    counts = np.bincount(key, minlength=enc.n_users * n_topics)
+    sums = np.bincount(key, weights=norm, minlength=enc.n_users * n_topics)
+    user = (sums / np.maximum(counts, 1)).reshape(enc.n_users, n_topics)
+    one_hot = np.eye(n_topics)[topic_code]
+    log_pop = np.log1p(np.bincount(enc.item, minlength=enc.n_items).astype(np.float64))
+    item = np.column_stack([one_hot, _standardise(length), _standardise(log_pop)])
+    return TowerInputs(user.astype(np.float32), item.astype(np.float32), norm.astype(np.float32))
+
+
+def _standardise(x: np.ndarray) -> np.ndarray:
+    """Zero mean, unit variance over finite entries; NaN (unknown) becomes 0, the mean."""
+    finite = np.isfinite(x)
+    if not finite.any():
+        return np.zeros_like(x)
+    mu, sd = x[finite].mean(), x[finite].std()
+    return np.where(finite, (x - mu) / (sd if sd > 0 else 1.0), 0.0)
+
+
+def _tf() -> Any:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import tensorflow as tf
+
+    return tf
+
+
+class DualEncoder:
+    """User and item towers over fixed side features, optionally with ID embeddings of size ``id_dim``."""
+
+    def __init__(self, inputs: TowerInputs, id_dim: int, seed: int) -> None:
+        tf = _tf()
+        import keras
+
+        self._tf = tf
+        self.user_x = tf.constant(inputs.user)
+        self.item_x = tf.constant(inputs.item)
+        self.user_id = self.item_id = None
+        if id_dim:
+            self.user_id = _embedding(keras, len(inputs.user), id_dim, seed)
+            self.item_id = _embedding(keras, len(inputs.item), id_dim, seed + 1)
+        self.user_mlp = _mlp(keras, seed + 2)
+        self.item_mlp = _mlp(keras, seed + 2 + len(TOWER_UNITS))
+        self.users(tf.constant([0]))
+        self.items(tf.constant([0]))
+        layers = [self.user_mlp, self.item_mlp] + [e for e in (self.user_id, self.item_id) if e is not None]
+        self.variables = [v for layer in layers for v in layer.trainable_variables]
+
+    def users(self, idx: Any) -> Any:
+        """L2-normalised embeddings of shape (len(idx), 32) of user codes ``idx``."""
+        return self._encode(self.user_x, self.user_id, self.user_mlp, idx)
+
+    def items(self, idx: Any) -> Any:
+        """L2-normalised embeddings of shape (len(idx), 32) of item codes ``idx``."""
+        return self._encode(self.item_x, self.item_id, self.item_mlp, idx)
+
+    def _encode(self, side: Any, ids: Any, mlp: Any, idx: Any) -> Any:
+        tf = self._tf
+        x = tf.gather(side, idx)
+        if ids is not None:
+            x = tf.concat([x, ids(idx)], axis=1)
+        return tf.math.l2_normalize(mlp(x), axis=1)
+
+    def embed_all(self) -> tuple[np.ndarray, np.ndarray]:
+        """Embeddings of every user (n_users, 32) and item (n_items, 32), float32."""
+        tf = self._tf
+        n_users, n_items = int(self.user_x.shape[0]), int(self.item_x.shape[0])
+        return self.users(tf.range(n_users)).numpy(), self.items(tf.range(n_items)).numpy()
+
+
+def _embedding(keras: Any, n: int, dim: int, seed: int) -> Any:
+    return keras.layers.Embedding(n, dim, embeddings_initializer=keras.initializers.RandomNormal(stddev=0.05,
+                                                                                                seed=seed))
+
+
+def _mlp(keras: Any, seed: int) -> Any:
+    layers = []
+    for j, units in enumerate(TOWER_UNITS):
+        last = j == len(TOWER_UNITS) - 1
+        layers.append(keras.layers.Dense(units, activation=None if last else "relu",
+                                         kernel_initializer=keras.initializers.GlorotUniform(seed=seed + j)))
+    return keras.Sequential(layers)
+
+
+def _epoch_batches(rng: np.random.Generator, n_rows: int, batch_size: int) -> np.ndarray:
+    """Shuffled row indices of one epoch as shape (n_batches, batch_size); the ragged tail is dropped."""
+    n_batches = max(1, n_rows // batch_size)
+    perm = rng.permutation(n_rows)
+    if n_rows < batch_size:
+        perm = np.resize(perm, batch_size)
+    return perm[: n_batches * batch_size].reshape(n_batches, batch_size)
+
+
+def train_mse(model: DualEncoder, enc: Interactions, target: np.ndarray, epochs: int, batch_size: int,
+              learning_rate: float, seed: int) -> None:
+    """Fit the dot product to ``2 * target - 1`` (target in [0, 1], shape (n_rows,)) with MSE."""
+    tf = _tf()
+    users, items = tf.constant(enc.user), tf.constant(enc.item)
+    y = tf.constant(2.0 * target - 1.0, dtype=tf.float32)
+
+    def loss_fn(batch: Any) -> Any:
+        pred = tf.reduce_sum(model.users(tf.gather(users, batch)) * model.items(tf.gather(items, batch)), axis=1)
+        return tf.reduce_mean(tf.square(pred - tf.gather(y, batch)))
+
+    _fit(model, loss_fn, enc.n_rows, epochs, batch_size, learning_rate, seed)
+
+
+def train_softmax(model: DualEncoder, enc: Interactions, epochs: int, batch_size: int, learning_rate: float,
+                  temperature: float, logq: bool, seed: int) -> None:
+    """In-batch sampled softmax: each row's item is the positive, the batch's other items the negatives.
+
+    Logits are cosine / ``temperature``; with ``logq`` the log of each item's training frequency is subtracted
+    (sampled-softmax correction, Yi et al. 2019); other rows of the same item are masked out of the negatives.
+    """
+    tf = _tf()
+    users, items = tf.constant(enc.user), tf.constant(enc.item)
+    freq = np.bincount(enc.item, minlength=enc.n_items) / enc.n_rows
+    log_q = tf.constant(np.log(freq) if logq else np.zeros(enc.n_items), dtype=tf.float32)
+
+    def loss_fn(batch: Any) -> Any:
+        u, i = tf.gather(users, batch), tf.gather(items, batch)
+        logits = tf.matmul(model.users(u), model.items(i), transpose_b=True) / temperature
+        logits -= tf.gather(log_q, i)[None, :]
+        collision = tf.equal(i[:, None], i[None, :]) & ~tf.eye(tf.shape(i)[0], dtype=tf.bool)
+        logits = tf.where(collision, tf.constant(-1e9, tf.float32), logits)
+        labels = tf.range(tf.shape(i)[0])
+        return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits))
+
+    _fit(model, loss_fn, enc.n_rows, epochs, batch_size, learning_rate, seed)
+
+
+def _fit(model: DualEncoder, loss_fn: Any, n_rows: int, epochs: int, batch_size: int, learning_rate: float,
+         seed: int) -> None:
+    """Adam over ``epochs`` seeded shuffles; each epoch runs as one XLA-compiled loop over its batches."""
+    tf = _tf()
+    import keras
+
+    opt = keras.optimizers.Adam(learning_rate)
+    opt.build(model.variables)
+
+    @tf.function(jit_compile=True)
+    def run_epoch(batches: Any) -> None:
+        for s in tf.range(tf.shape(batches)[0]):
+            with tf.GradientTape() as tape:
+                loss = loss_fn(batches[s])
+            opt.apply(tape.gradient(loss, model.variables), model.variables)
+
+    rng = np.random.default_rng(seed)
+    for _ in range(epochs):
+        run_epoch(tf.constant(_epoch_batches(rng, n_rows, batch_size)))
+
+
+def _recommend(policy: str, train: pd.DataFrame, users: Any, k: int, items: pd.DataFrame | None,
+               id_dim: int, fit: Any, params: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, Any]]:
+    k = check_k(k)
+    started = time.perf_counter()
+    enc = encode(train)
+    rows = user_codes(enc, users)
+    inputs = tower_inputs(enc, items)
+    model = DualEncoder(inputs, id_dim, params["random_state"])
+    fit(model, enc, inputs)
+    user_emb, item_emb = model.embed_all()
+    trained = time.perf_counter()
+    seen = interaction_matrix(enc, "binary")
+    row, col, score = top_k_unseen(lambda r: user_emb[r] @ item_emb.T, seen, rows, k)
+    return recs_frame(policy, enc, row, col, score), run_info(policy, enc, len(rows), started, trained, params)
+
+
+def recommend_two_tower_mse(train: pd.DataFrame, users: Any, k: int = 10, *, items: pd.DataFrame | None = None,
+                            epochs: int = 5, batch_size: int = 128, learning_rate: float = 1e-3,
+                            random_state: int = 42) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Top-``k`` unseen items per user from the seed's feature-only dual encoder trained with MSE.
+
+    Parameters
+    ----------
+    train : DataFrame of shape (n_rows, >=4)
+        ``user_id`` int64, ``item_id`` int64, ``event_at`` datetime64, ``value`` float64.
+    users : array-like of shape (n_users_scored,), int64
+        Users to rank for; each must have training rows.
+    k : int
+    items : DataFrame, optional
+        ``item_id``, ``topic_id``, ``length_s``. The value is normalised as watch ratio (value / length_s) when
+        every training item has a positive length, else min-max scaled over the training rows.
+    epochs, batch_size, learning_rate : int, int, float
+        Adam training schedule.
+    random_state : int
+        Seeds initializers and batch shuffling.
+
+    Returns
+    -------
+    recs : DataFrame of shape (sum over users of min(k, unseen items), 5)
+        ``policy`` str, ``user_id`` int64, ``item_id`` int64, ``rank`` int32, ``score`` float64 (cosine).
+    info : dict
+        See :func:`feedlab.recsys.common.run_info`.
+    """
+    params = {"epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate,
+              "random_state": random_state, "k": k, "loss": "mse"}
+
+    def fit(model: DualEncoder, enc: Interactions, inputs: TowerInputs) -> None:
+        train_mse(model, enc, inputs.target, epochs, batch_size, learning_rate, random_state)
+
+    return _recommend("two_tower_mse", train, users, k, items, 0, fit, params)
+
+
+def recommend_two_tower(train: pd.DataFrame, users: Any, k: int = 10, *, items: pd.DataFrame | None = None,
+                        epochs: int = 10, batch_size: int = 512, learning_rate: float = 3e-3,
+                        temperature: float = 0.1, logq: bool = True, id_dim: int = 32,
+                        random_state: int = 42) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Top-``k`` unseen items per user from a dual encoder with ID embeddings and an in-batch softmax loss.
+
+    Parameters
+    ----------
+    train, users, k, items :
+        As in :func:`recommend_two_tower_mse`.
+    epochs, batch_size, learning_rate : int, int, float
+        Adam training schedule; the batch is also the negative sample.
+    temperature : float
+        Softmax temperature on the cosine logits.
+    logq : bool
+        Subtract log item frequency from the logits (corrects in-batch negatives' popularity bias).
+    id_dim : int
+        Size of the user and item ID embeddings concatenated to the side features.
+    random_state : int
+        Seeds initializers and batch shuffling.
+
+    Returns
+    -------
+    recs, info :
+        As in :func:`recommend_two_tower_mse`.
+    """
+    params = {"epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate,
+              "temperature": temperature, "logq": logq, "id_dim": id_dim, "random_state": random_state,
+              "k": k, "loss": "in_batch_softmax"}
+
+    def fit(model: DualEncoder, enc: Interactions, inputs: TowerInputs) -> None:
+        train_softmax(model, enc, epochs, batch_size, learning_rate, temperature, logq, random_state)
+
+    return _recommend("two_tower", train, users, k, items, id_dim, fit, params)

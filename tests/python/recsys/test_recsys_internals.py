@@ -1,0 +1,88 @@
+"""Unit tests of the recsys building blocks: encoding, sparse matrix, masked top-K, time split, features."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from feedlab.recsys.common import _top_k_rows, encode, interaction_matrix, top_k_unseen
+from feedlab.recsys.features import item_topics, pair_features, time_split
+from feedlab.recsys.ranker import RetrievalConfig, training_examples
+from recsys_worlds import planted_world
+
+
+def test_interaction_matrix_is_sparse_mean_of_duplicates() -> None:
+    train = pd.DataFrame({"user_id": [5, 5, 5, 7], "item_id": [1, 1, 3, 3],
+                          "event_at": pd.to_datetime(["2025-01-01", "2025-01-02", "2025-01-03", "2025-01-01"]),
+                          "value": [2.0, 4.0, 1.0, 5.0]})
+    enc = encode(train)
+    value = interaction_matrix(enc, "value")
+    assert sp.issparse(value) and value.shape == (2, 2) and value.dtype == np.float32
+    np.testing.assert_array_equal(value.toarray(), [[3.0, 1.0], [0.0, 5.0]])
+    np.testing.assert_array_equal(interaction_matrix(enc, "binary").toarray(), [[1, 1], [0, 1]])
+
+
+def test_top_k_rows_orders_by_score_then_column() -> None:
+    scores = np.array([[0.5, 0.9, 0.5, 0.5, 0.1], [0.0, 0.0, 0.0, 0.0, 0.0]], dtype=np.float32)
+    np.testing.assert_array_equal(_top_k_rows(scores, 3), [[1, 0, 2], [0, 1, 2]])
+
+
+def test_top_k_unseen_masks_seen_and_batches(monkeypatch) -> None:
+    monkeypatch.setattr("feedlab.recsys.common.SCORE_BUDGET_ELEMENTS", 8)  # two rows per batch
+    n_users, n_items = 5, 4
+    seen = sp.csr_matrix(np.array([[1, 0, 0, 0], [1, 1, 1, 0], [0, 0, 0, 0], [1, 1, 1, 1], [0, 1, 0, 1]]))
+    scores = np.tile(np.array([4.0, 3.0, 2.0, 1.0], dtype=np.float32), (n_users, 1))
+    row, col, score = top_k_unseen(lambda r: scores[r].copy(), seen, np.arange(n_users), 2)
+    assert row.tolist() == [0, 0, 1, 2, 2, 4, 4]
+    assert col.tolist() == [1, 2, 3, 0, 1, 0, 2]
+    assert score.dtype == np.float64
+
+
+def test_time_split_never_holds_rows_before_the_cut() -> None:
+    train, _, _ = planted_world()
+    enc = encode(train)
+    held = time_split(enc, 3)
+    frame = pd.DataFrame({"user": enc.user, "t": enc.t, "item": enc.item, "held": held})
+    per_user = frame.groupby("user")
+    assert (per_user["held"].sum() == 3).all()
+    for _, rows in per_user:
+        hist, out = rows[~rows["held"]], rows[rows["held"]]
+        assert (hist["t"].max(), hist[hist["t"] == hist["t"].max()]["item"].max()) <= \
+               (out["t"].min(), out[out["t"] == out["t"].min()]["item"].min())
+
+
+def test_time_split_keeps_half_of_short_histories() -> None:
+    train = pd.DataFrame({"user_id": [1, 2, 2, 2], "item_id": [1, 1, 2, 3], "value": 1.0,
+                          "event_at": pd.to_datetime(["2025-01-01", "2025-01-01", "2025-01-02", "2025-01-03"])})
+    assert time_split(encode(train), 5).tolist() == [False, False, False, True]  # 3 rows: keep 2, hold 1
+
+
+def test_training_examples_ignore_rows_after_the_cut() -> None:
+    train, items, _ = planted_world()
+    enc = encode(train)
+    topic, length = item_topics(enc, items)
+    cfg = RetrievalConfig(n_candidates=20, n_components=4)
+    base, label = training_examples(enc, topic, length, cfg, 3)
+    held = time_split(enc, 3)
+    future = enc.t.copy()
+    future[held] += 10 * 86_400  # move held-out rows later and change their values: features must not move
+    altered = type(enc)(enc.user_ids, enc.item_ids, enc.user, enc.item, future,
+                        np.where(held, enc.value * 7.0, enc.value), enc.engagement)
+    again, label_again = training_examples(altered, topic, length, cfg, 3)
+    pd.testing.assert_frame_equal(base.features, again.features, check_exact=True)
+    np.testing.assert_array_equal(label, label_again)
+    assert label.sum() > 0
+
+
+def test_trend_windows_count_only_up_to_reference_time() -> None:
+    train = pd.DataFrame({"user_id": [1, 2, 2, 3, 3], "item_id": [9, 9, 8, 9, 8], "value": 1.0,
+                          "event_at": pd.to_datetime(["2025-01-01", "2025-01-05", "2025-01-10",
+                                                      "2025-01-09T12:00", "2025-01-20"], format="ISO8601")})
+    enc = encode(train)
+    topic, length = item_topics(enc, None)
+    user1 = np.array([0])  # reference time 2025-01-01: item 9 seen once, that day; nothing later counts
+    feats = pair_features(enc, topic, length, user1, np.array([1]))
+    assert feats[["item_trend_1d", "item_trend_7d", "item_trend_30d"]].iloc[0].tolist() == [1.0, 1.0, 1.0]
+    user2 = np.array([1])  # reference 2025-01-10: item 9 on 01-09T12 (1d), 01-05 (7d), 01-01 (30d)
+    feats = pair_features(enc, topic, length, user2, np.array([1]))
+    assert feats[["item_trend_1d", "item_trend_7d", "item_trend_30d"]].iloc[0].tolist() == [1.0, 2.0, 3.0]
