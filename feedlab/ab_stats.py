@@ -1,0 +1,341 @@
+"""A/B test statistics from per-arm summaries (SQL aggregates the users; only these small tables reach SciPy).
+
+Every function is vectorised over rows: inputs are 1-d arrays (or Series) of equal length m, one element per
+comparison, and outputs have the same length. Inputs are sufficient statistics of each arm:
+
+* ``n``      number of users with a value of the metric,
+* ``mean``   mean of the per-user metric,
+* ``var``    its sample variance (ddof = 1),
+* and for CUPED the mean / sample variance of the pre-period covariate and the sample covariance (ddof = 1) of the
+  metric with the covariate.
+
+Conventions (also the degenerate cases, which never raise and never produce a silently wrong number):
+
+* Point estimates (lifts) need n >= 1 in both arms, otherwise NaN. The relative lift is NaN when the control mean is 0.
+* Inferential statistics (t, df, p, confidence intervals, MDE) need n >= 2 in both arms and a positive standard error
+  of the difference; otherwise they are NaN (two constant arms carry no information on sampling variability, so no
+  test is reported, as ``scipy.stats.ttest_ind`` does).
+* CUPED additionally needs a positive pooled within-arm covariate variance; otherwise every CUPED column is NaN
+  (the adjustment is undefined, and reporting the unadjusted figures under the CUPED name would be misleading).
+* Holm's correction runs over the non-NaN p-values of a family; a NaN p-value stays NaN and does not count towards
+  the family size.
+* SRM p-values are NaN when an experiment has no users at all; the flag is then False (nothing to test).
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+ALPHA = 0.05
+POWER = 0.80
+SRM_ALPHA = 0.001
+CONTROL_ARM = "control"
+
+ArrayLike = np.ndarray | pd.Series | Sequence[float]
+
+
+def _f(x: ArrayLike) -> np.ndarray:
+    return np.asarray(x, dtype=np.float64)
+
+
+def welch_test(
+    n_c: ArrayLike, mean_c: ArrayLike, var_c: ArrayLike,
+    n_t: ArrayLike, mean_t: ArrayLike, var_t: ArrayLike,
+    alpha: float = ALPHA,
+) -> pd.DataFrame:
+    """Welch two-sample comparison of treatment (t) vs control (c) from summaries.
+
+    Parameters: six (m,) arrays (n, mean, sample variance of each arm); alpha of the two-sided test / 1 − alpha CI.
+
+    Returns a DataFrame of m rows: ``absolute_lift`` = mean_t − mean_c, ``std_error`` = sqrt(var_t/n_t + var_c/n_c),
+    ``df`` (Welch–Satterthwaite), ``t_statistic``, ``p_value`` (two-sided), ``ci_low``/``ci_high`` (lift ± t quantile
+    of df × std_error). Identical to ``scipy.stats.ttest_ind(equal_var=False)`` on the raw values.
+    """
+    n_c, mean_c, var_c, n_t, mean_t, var_t = map(_f, (n_c, mean_c, var_c, n_t, mean_t, var_t))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lift = np.where((n_c >= 1) & (n_t >= 1), mean_t - mean_c, np.nan)
+        a_c, a_t = var_c / n_c, var_t / n_t
+        se2 = a_c + a_t
+        valid = (n_c >= 2) & (n_t >= 2) & (var_c >= 0) & (var_t >= 0) & (se2 > 0) & np.isfinite(se2)
+        se = np.where(valid, np.sqrt(np.where(valid, se2, np.nan)), np.nan)
+        df = np.where(valid, se2**2 / (a_c**2 / (n_c - 1) + a_t**2 / (n_t - 1)), np.nan)
+        t = lift / se
+    p = 2 * stats.t.sf(np.abs(t), df)
+    half = stats.t.ppf(1 - alpha / 2, df) * se
+    return pd.DataFrame(
+        {"absolute_lift": lift, "std_error": se, "df": df, "t_statistic": t, "p_value": p,
+         "ci_low": lift - half, "ci_high": lift + half}
+    )
+
+
+def relative_lift_ci(
+    n_c: ArrayLike, mean_c: ArrayLike, var_c: ArrayLike,
+    n_t: ArrayLike, mean_t: ArrayLike, var_t: ArrayLike,
+    alpha: float = ALPHA,
+) -> pd.DataFrame:
+    """Relative lift mean_t / mean_c − 1 with a delta-method normal CI (independent arms).
+
+    Var(mean_t / mean_c) ≈ var_t/(n_t mean_c²) + mean_t² var_c/(n_c mean_c⁴) (first-order Taylor expansion of a
+    ratio of two independent means); interval = lift ± z_(1 − alpha/2) × sqrt(that). Asymptotic: reliable when the
+    control mean is many standard errors away from 0.
+
+    Returns m rows: ``relative_lift``, ``relative_std_error``, ``relative_ci_low``, ``relative_ci_high``.
+    NaN when mean_c = 0, n < 1 (lift) or n < 2 / zero standard error (interval).
+    """
+    n_c, mean_c, var_c, n_t, mean_t, var_t = map(_f, (n_c, mean_c, var_c, n_t, mean_t, var_t))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ok = (n_c >= 1) & (n_t >= 1) & (mean_c != 0)
+        rel = np.where(ok, mean_t / mean_c - 1, np.nan)
+        var_ratio = var_t / (n_t * mean_c**2) + mean_t**2 * var_c / (n_c * mean_c**4)
+        valid = ok & (n_c >= 2) & (n_t >= 2) & (var_ratio > 0) & np.isfinite(var_ratio)
+        se = np.where(valid, np.sqrt(np.where(valid, var_ratio, np.nan)), np.nan)
+    half = stats.norm.ppf(1 - alpha / 2) * se
+    return pd.DataFrame(
+        {"relative_lift": rel, "relative_std_error": se,
+         "relative_ci_low": rel - half, "relative_ci_high": rel + half}
+    )
+
+
+def minimum_detectable_effect(
+    n_c: ArrayLike, var_c: ArrayLike, n_t: ArrayLike, var_t: ArrayLike,
+    alpha: float = ALPHA, power: float = POWER,
+) -> np.ndarray:
+    """Smallest absolute true lift that the two-sided Welch test at ``alpha`` detects with probability ``power``.
+
+    Uses the observed variances and sample sizes: with se = sqrt(var_c/n_c + var_t/n_t) and Welch df, the MDE is
+    λ·se where λ solves P(|T| > t_(1−alpha/2, df)) = power for T ~ noncentral t(df, λ) (both rejection tails
+    counted, as statsmodels' power classes do). For equal n and variances this equals
+    ``TTestIndPower().solve_power(alpha=alpha, power=power, nobs1=n, ratio=1)`` × the standard deviation; for large
+    n it tends to (z_(1−alpha/2) + z_power)·se. Solved by vectorised bisection (to ~1e-14 in λ).
+
+    Returns an (m,) array; NaN where the Welch test is undefined (n < 2, zero standard error).
+    Raises ValueError unless 0 < alpha < power < 1.
+    """
+    if not 0 < alpha < power < 1:
+        raise ValueError(f"need 0 < alpha < power < 1, got alpha={alpha}, power={power}")
+    n_c, var_c, n_t, var_t = map(_f, (n_c, var_c, n_t, var_t))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a_c, a_t = var_c / n_c, var_t / n_t
+        se2 = a_c + a_t
+        valid = (n_c >= 2) & (n_t >= 2) & (se2 > 0) & np.isfinite(se2)
+        df = np.where(valid, se2**2 / (a_c**2 / (n_c - 1) + a_t**2 / (n_t - 1)), np.nan)
+    se = np.sqrt(np.where(valid, se2, np.nan))
+    if not valid.any():
+        return np.full(se.shape, np.nan)
+    dfv = df[valid]
+    crit = stats.t.ppf(1 - alpha / 2, dfv)
+
+    def achieved(lam: np.ndarray) -> np.ndarray:
+        return stats.nct.sf(crit, dfv, lam) + stats.nct.cdf(-crit, dfv, lam)
+
+    lo = np.zeros_like(dfv)
+    hi = np.full_like(dfv, 4.0)
+    while np.any(short := achieved(hi) < power):  # widen until bracketed (only very small df need it)
+        hi = np.where(short, hi * 2, hi)
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        below = achieved(mid) < power
+        lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
+    lam = np.full(se.shape, np.nan)
+    lam[valid] = (lo + hi) / 2
+    return lam * se
+
+
+def cuped_adjust(
+    n_c: ArrayLike, mean_c: ArrayLike, var_c: ArrayLike, mean_x_c: ArrayLike, var_x_c: ArrayLike, cov_c: ArrayLike,
+    n_t: ArrayLike, mean_t: ArrayLike, var_t: ArrayLike, mean_x_t: ArrayLike, var_x_t: ArrayLike, cov_t: ArrayLike,
+) -> pd.DataFrame:
+    """CUPED adjustment of both arms' summaries with the pre-period covariate x.
+
+    θ = pooled within-arm covariance / pooled within-arm covariate variance, each pooled over the two arms with
+    weights n − 1 (the slope of y on x within arms, i.e. the x coefficient of OLS y ~ arm + x). With x̄ the mean of x
+    over both arms' users, each arm's adjusted mean is mean_y − θ (mean_x − x̄) and its adjusted sample variance
+    var_y − 2θ cov + θ² var_x: exactly the mean and variance of the per-user values y − θ (x − x̄).
+
+    Parameters: twelve (m,) arrays (control then treatment: n, mean_y, var_y, mean_x, var_x, cov(y, x)).
+    Returns m rows: ``theta``, ``mean_c_adj``, ``var_c_adj``, ``mean_t_adj``, ``var_t_adj`` (NaN when θ is undefined:
+    n < 2 in either arm or zero pooled covariate variance).
+    """
+    (n_c, mean_c, var_c, mean_x_c, var_x_c, cov_c, n_t, mean_t, var_t, mean_x_t, var_x_t, cov_t) = map(
+        _f, (n_c, mean_c, var_c, mean_x_c, var_x_c, cov_c, n_t, mean_t, var_t, mean_x_t, var_x_t, cov_t)
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w_c, w_t = n_c - 1, n_t - 1
+        pooled_cov = (w_c * cov_c + w_t * cov_t) / (w_c + w_t)
+        pooled_var_x = (w_c * var_x_c + w_t * var_x_t) / (w_c + w_t)
+        ok = (n_c >= 2) & (n_t >= 2) & (pooled_var_x > 0)
+        theta = np.where(ok, pooled_cov / pooled_var_x, np.nan)
+        x_bar = (n_c * mean_x_c + n_t * mean_x_t) / (n_c + n_t)
+        return pd.DataFrame(
+            {
+                "theta": theta,
+                "mean_c_adj": mean_c - theta * (mean_x_c - x_bar),
+                # Rounding can push a variance a hair below 0 when y is almost exactly linear in x.
+                "var_c_adj": np.maximum(var_c - 2 * theta * cov_c + theta**2 * var_x_c, 0.0),
+                "mean_t_adj": mean_t - theta * (mean_x_t - x_bar),
+                "var_t_adj": np.maximum(var_t - 2 * theta * cov_t + theta**2 * var_x_t, 0.0),
+            }
+        )
+
+
+def holm_adjust(p_values: ArrayLike, groups: ArrayLike | None = None) -> np.ndarray:
+    """Holm–Bonferroni adjusted p-values, within each group (family) of ``groups`` (one family if None).
+
+    Adjusted p of the k-th smallest of the family's m non-NaN p-values = max over j <= k of min(1, (m − j + 1) p_(j)),
+    identical to ``statsmodels.stats.multitest.multipletests(method='holm')``. NaN p-values stay NaN and are not
+    counted in m. Returns an array aligned with ``p_values``.
+    """
+    p = _f(p_values)
+    keys = np.zeros(len(p), dtype=np.int64) if groups is None else pd.factorize(pd.Series(groups).to_numpy())[0]
+    frame = pd.DataFrame({"p": p, "g": keys}).dropna(subset=["p"]).sort_values(["g", "p"], kind="stable")
+    m = frame.groupby("g")["p"].transform("size").to_numpy()
+    rank = frame.groupby("g").cumcount().to_numpy()
+    scaled = pd.Series(np.minimum(1.0, (m - rank) * frame["p"].to_numpy()), index=frame.index)
+    adjusted = scaled.groupby(frame["g"].to_numpy()).cummax()
+    out = np.full(len(p), np.nan)
+    out[adjusted.index.to_numpy()] = adjusted.to_numpy()
+    return out
+
+
+def srm_test(counts: pd.DataFrame, count_column: str) -> pd.DataFrame:
+    """Chi-square goodness-of-fit test of one count column against the expected shares, per experiment.
+
+    ``counts``: rows per experiment_id × arm with ``expected_share`` and ``count_column``. Expected counts are
+    share / (sum of the experiment's shares) × the experiment's total; an arm with expected and observed count 0
+    contributes nothing. Equals ``scipy.stats.chisquare(observed, expected)`` with k − 1 degrees of freedom.
+
+    Returns one row per experiment_id (sorted): ``chi2``, ``p_value`` (NaN when the experiment has no users).
+    """
+    obs = counts[count_column].astype(np.float64)
+    share = counts["expected_share"].astype(np.float64)
+    g = counts["experiment_id"]
+    total = obs.groupby(g).transform("sum")
+    expected = share / share.groupby(g).transform("sum") * total
+    with np.errstate(divide="ignore", invalid="ignore"):
+        term = np.where((expected == 0) & (obs == 0), 0.0, (obs - expected) ** 2 / expected)
+    per = pd.DataFrame({"experiment_id": g, "term": term, "total": total}).groupby("experiment_id", sort=True)
+    chi2 = per["term"].sum()
+    k = per.size()
+    n = per["total"].first()
+    chi2 = chi2.where(n > 0)
+    p = pd.Series(stats.chi2.sf(chi2.to_numpy(), (k - 1).to_numpy()), index=chi2.index)
+    return pd.DataFrame({"chi2": chi2, "p_value": p}).reset_index()
+
+
+def srm_checks(counts: pd.DataFrame, alpha: float = SRM_ALPHA) -> pd.DataFrame:
+    """Sample-ratio-mismatch checks of int_srm_counts-shaped rows (experiment_id, arm, expected_share, n_assigned,
+    n_exposed).
+
+    Returns one row per experiment: experiment_id, n_arms, n_assigned_total, n_exposed_total, chi2_assigned,
+    p_value_assigned, chi2_exposed, p_value_exposed, srm_flag (either p < alpha; False when both are NaN).
+    """
+    per = counts.groupby("experiment_id", sort=True)
+    out = pd.DataFrame(
+        {
+            "n_arms": per.size(),
+            "n_assigned_total": per["n_assigned"].sum(),
+            "n_exposed_total": per["n_exposed"].sum(),
+        }
+    ).reset_index()
+    assigned = srm_test(counts, "n_assigned").rename(columns={"chi2": "chi2_assigned", "p_value": "p_value_assigned"})
+    exposed = srm_test(counts, "n_exposed").rename(columns={"chi2": "chi2_exposed", "p_value": "p_value_exposed"})
+    out = out.merge(assigned, on="experiment_id").merge(exposed, on="experiment_id")
+    out["n_arms"] = out["n_arms"].astype(np.int64)
+    out["n_assigned_total"] = out["n_assigned_total"].astype(np.int64)
+    out["n_exposed_total"] = out["n_exposed_total"].astype(np.int64)
+    out["srm_flag"] = ((out["p_value_assigned"] < alpha) | (out["p_value_exposed"] < alpha)).astype(bool)
+    return out
+
+
+AB_RESULT_COLUMNS = [
+    "experiment_id", "treatment_arm", "metric", "n_control", "n_treatment", "mean_control", "mean_treatment",
+    "absolute_lift", "absolute_ci_low", "absolute_ci_high", "relative_lift", "relative_ci_low", "relative_ci_high",
+    "t_statistic", "df", "p_value", "p_value_holm", "cuped_lift", "cuped_ci_low", "cuped_ci_high", "cuped_p_value",
+    "variance_reduction", "mde_absolute", "mde_relative", "is_significant",
+]
+
+_SUMMARY_STATS = ["n_users", "mean_value", "variance_value", "mean_covariate", "variance_covariate", "covariance"]
+
+
+def ab_results(summaries: pd.DataFrame, arms: pd.DataFrame | None = None, alpha: float = ALPHA) -> pd.DataFrame:
+    """Treatment-vs-control results, one row per experiment × treatment arm × metric.
+
+    ``summaries``: int_ab_arm_summaries-shaped rows (experiment_id, arm, metric, n_users, mean_value,
+    variance_value, mean_covariate, variance_covariate, covariance), with arm 'control' as each experiment's baseline.
+    ``arms`` (optional, e.g. dim_experiments): experiment_id, arm rows of the registry. With it, every registered
+    non-control arm gets a row for every metric seen in ``summaries``, even an arm (or control) without any user —
+    its n is 0 and its statistics NaN; without it, only arms present in ``summaries`` appear.
+
+    Columns: AB_RESULT_COLUMNS (see _experiments__models.yml). Holm's family is the metrics of one experiment ×
+    treatment arm; ``is_significant`` is p_value_holm < alpha (False when p is NaN).
+    """
+    summaries = summaries.copy()
+    summaries["experiment_id"] = summaries["experiment_id"].astype(str)
+    summaries["arm"] = summaries["arm"].astype(str)
+    metrics = pd.DataFrame({"metric": sorted(summaries["metric"].astype(str).unique())})
+    if arms is not None:
+        treatment_arms = arms.loc[arms["arm"] != CONTROL_ARM, ["experiment_id", "arm"]].astype(str).drop_duplicates()
+        grid = treatment_arms.merge(metrics, how="cross")
+    else:
+        grid = summaries.loc[summaries["arm"] != CONTROL_ARM, ["experiment_id", "arm", "metric"]].drop_duplicates()
+    grid = grid.rename(columns={"arm": "treatment_arm"})
+    keyed = summaries[["experiment_id", "arm", "metric", *_SUMMARY_STATS]]
+    control = keyed[keyed["arm"] == CONTROL_ARM].drop(columns="arm").add_suffix("_c")
+    treatment = keyed.add_suffix("_t")
+    rows = grid.merge(
+        control, how="left", left_on=["experiment_id", "metric"], right_on=["experiment_id_c", "metric_c"]
+    ).merge(
+        treatment, how="left", left_on=["experiment_id", "treatment_arm", "metric"],
+        right_on=["experiment_id_t", "arm_t", "metric_t"],
+    )
+    rows = rows.sort_values(["experiment_id", "treatment_arm", "metric"]).reset_index(drop=True)
+    rows["n_users_c"] = rows["n_users_c"].fillna(0)
+    rows["n_users_t"] = rows["n_users_t"].fillna(0)
+    c = {s: rows[f"{s}_c"].to_numpy(np.float64) for s in _SUMMARY_STATS}
+    t = {s: rows[f"{s}_t"].to_numpy(np.float64) for s in _SUMMARY_STATS}
+    basic = ("n_users", "mean_value", "variance_value")
+
+    welch = welch_test(*(c[s] for s in basic), *(t[s] for s in basic), alpha=alpha)
+    relative = relative_lift_ci(*(c[s] for s in basic), *(t[s] for s in basic), alpha=alpha)
+    mde = minimum_detectable_effect(c["n_users"], c["variance_value"], t["n_users"], t["variance_value"], alpha=alpha)
+    adj = cuped_adjust(*(c[s] for s in _SUMMARY_STATS), *(t[s] for s in _SUMMARY_STATS))
+    cuped = welch_test(c["n_users"], adj["mean_c_adj"], adj["var_c_adj"],
+                       t["n_users"], adj["mean_t_adj"], adj["var_t_adj"], alpha=alpha)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean_c = c["mean_value"]
+        mde_relative = np.where(mean_c != 0, mde / np.abs(mean_c), np.nan)
+        variance_reduction = 1 - cuped["std_error"].to_numpy() ** 2 / welch["std_error"].to_numpy() ** 2
+
+    out = pd.DataFrame(
+        {
+            "experiment_id": rows["experiment_id"],
+            "treatment_arm": rows["treatment_arm"],
+            "metric": rows["metric"],
+            "n_control": rows["n_users_c"].astype(np.int64),
+            "n_treatment": rows["n_users_t"].astype(np.int64),
+            "mean_control": c["mean_value"],
+            "mean_treatment": t["mean_value"],
+            "absolute_lift": welch["absolute_lift"],
+            "absolute_ci_low": welch["ci_low"],
+            "absolute_ci_high": welch["ci_high"],
+            "relative_lift": relative["relative_lift"],
+            "relative_ci_low": relative["relative_ci_low"],
+            "relative_ci_high": relative["relative_ci_high"],
+            "t_statistic": welch["t_statistic"],
+            "df": welch["df"],
+            "p_value": welch["p_value"],
+            "cuped_lift": cuped["absolute_lift"],
+            "cuped_ci_low": cuped["ci_low"],
+            "cuped_ci_high": cuped["ci_high"],
+            "cuped_p_value": cuped["p_value"],
+            "variance_reduction": variance_reduction,
+            "mde_absolute": mde,
+            "mde_relative": mde_relative,
+        }
+    )
+    out["p_value_holm"] = holm_adjust(out["p_value"], out["experiment_id"] + "\x1f" + out["treatment_arm"])
+    out["is_significant"] = (out["p_value_holm"] < alpha).astype(bool)
+    return out[AB_RESULT_COLUMNS]
