@@ -1,0 +1,28 @@
+-- Typed, contracted layer over the python model int_ab_results: BI tools read this table.
+select
+    cast(experiment_id as varchar) as experiment_id,
+    cast(treatment_arm as varchar) as treatment_arm,
+    cast(metric as varchar) as metric,
+    cast(n_control as bigint) as n_control,
+    cast(n_treatment as bigint) as n_treatment,
+    cast(mean_control as double) as mean_control,
+    cast(mean_treatment as double) as mean_treatment,
+    cast(absolute_lift as double) as absolute_lift,
+    cast(absolute_ci_low as double) as absolute_ci_low,
+    cast(absolute_ci_high as double) as absolute_ci_high,
+    cast(relative_lift as double) as relative_lift,
+    cast(relative_ci_low as double) as relative_ci_low,
+    cast(relative_ci_high as double) as relative_ci_high,
+    cast(t_statistic as double) as t_statistic,
+    cast(df as double) as df,
+    cast(p_value as double) as p_value,
+    cast(p_value_holm as double) as p_value_holm,
+    cast(cuped_lift as double) as cuped_lift,
+    cast(cuped_ci_low as double) as cuped_ci_low,
+    cast(cuped_ci_high as double) as cuped_ci_high,
+    cast(cuped_p_value as double) as cuped_p_value,
+    cast(variance_reduction as double) as variance_reduction,
+    cast(mde_absolute as double) as mde_absolute,
+    cast(mde_relative as double) as mde_relative,
+    cast(is_significant as boolean) as is_significant
+from {{ ref('int_ab_results') }}
