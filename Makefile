@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 DATASET ?= synthetic
 VARS ?=
 
-.PHONY: install build test bench clean
+.PHONY: install build test bench report summary export clean
 
 $(BIN)/.feedlab-installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,15 @@ build: install
 # pytest exits 5 when a selection collects no test: that is not a failure of the suite.
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then exit 0; else exit $$rc; fi
+
+report: install
+	$(BIN)/python -m feedlab.report --warehouse warehouse/$(DATASET).duckdb --out reports/feedlab_report.html
+
+summary: install
+	$(BIN)/python -m feedlab.summary --warehouse warehouse/$(DATASET).duckdb
+
+export: install
+	$(BIN)/python -m feedlab.export --warehouse warehouse/$(DATASET).duckdb --out exports/$(DATASET)/
 
 bench: install
 	$(BIN)/python bench/run.py

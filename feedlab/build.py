@@ -16,6 +16,9 @@ from typing import Any, Sequence
 
 import yaml
 
+from feedlab.export import export_marts
+from feedlab.summary import summarize
+
 DATASETS = ("synthetic", "movielens", "kuairec")
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -79,7 +82,13 @@ def build(
         state = f"the previous warehouse {published} is unchanged" if published.exists() else "nothing was published"
         raise SystemExit(f"feedlab: dbt {command} failed for data set '{dataset}'; {state}.")
     os.replace(scratch, published)
+    export_marts(published, exports_dir(dataset, warehouse_dir))
     return published
+
+
+def exports_dir(dataset: str, warehouse_dir: Path) -> Path:
+    """Where the Parquet copies of a data set's BI marts land: exports/<dataset>/ beside the warehouse folder."""
+    return warehouse_dir.parent / "exports" / dataset
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -91,7 +100,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     extra = [a for a in args.dbt_args if a != "--"]
     published = build(args.dataset, parse_vars(args.vars), args.warehouse_dir, extra)
-    print(f"feedlab: published {published}")
+    print(f"feedlab: published {published}; BI exports in {exports_dir(args.dataset, args.warehouse_dir)}")
+    print(summarize(published))
     return 0
 
 
