@@ -22,6 +22,7 @@ from feedlab.errors import FeedlabInputError
 
 OUTPUT_COLUMNS = ("policy", "user_id", "item_id", "rank", "score")
 SCORE_BUDGET_ELEMENTS = 1 << 25  # dense float32 scores held at once while ranking (128 MiB)
+BOUND_BLOCKS = 512  # column blocks whose maxima bound a row's k-th largest score on wide catalogues
 _REQUIRED = ("user_id", "item_id", "event_at", "value")
 
 
@@ -93,13 +94,18 @@ def encode(train: pd.DataFrame) -> Interactions:
 
 
 def _epoch_seconds(event_at: pd.Series) -> np.ndarray:
+    """Seconds since the epoch (int64) of a datetime column (naive or tz-aware, read as UTC) or of epoch numbers."""
+    if event_at.isna().any():
+        raise FeedlabInputError("training column 'event_at' has missing timestamps")
+    if isinstance(event_at.dtype, pd.DatetimeTZDtype):
+        event_at = event_at.dt.tz_convert("UTC").dt.tz_localize(None)
     if pd.api.types.is_datetime64_any_dtype(event_at):
         return event_at.to_numpy(dtype="datetime64[s]").astype(np.int64)
     return event_at.to_numpy(dtype=np.int64)
 
 
 def user_codes(enc: Interactions, users: Any) -> np.ndarray:
-    """Codes of the requested users (int64 array in request order); every user must have training rows."""
+    """Sorted distinct codes (int64) of the requested users; every user must have training rows."""
     wanted = np.unique(np.asarray(users, dtype=np.int64))
     pos = np.searchsorted(enc.user_ids, wanted)
     pos_clipped = np.minimum(pos, enc.n_users - 1)
@@ -152,7 +158,6 @@ def top_k_unseen(score_rows: Callable[[np.ndarray], np.ndarray], seen: sp.csr_ma
     score : ndarray of shape (m,), float64
     """
     n_items = seen.shape[1]
-    k_eff = min(k, n_items)
     batch = max(1, SCORE_BUDGET_ELEMENTS // max(n_items, 1))
     out_r, out_c, out_s = [], [], []
     for start in range(0, len(rows), batch):
@@ -160,45 +165,64 @@ def top_k_unseen(score_rows: Callable[[np.ndarray], np.ndarray], seen: sp.csr_ma
         scores = np.asarray(score_rows(b_rows), dtype=np.float32)
         block = seen[b_rows]
         scores[np.repeat(np.arange(len(b_rows)), np.diff(block.indptr)), block.indices] = -np.inf
-        cols = _top_k_rows(scores, k_eff)
-        top = np.take_along_axis(scores, cols, axis=1)
-        keep = np.isfinite(top)
-        out_r.append(np.repeat(b_rows, keep.sum(axis=1)))
-        out_c.append(cols[keep].astype(np.int64))
-        out_s.append(top[keep].astype(np.float64))
+        local, col, top = top_k_rows(scores, k)
+        out_r.append(b_rows[local])
+        out_c.append(col)
+        out_s.append(top.astype(np.float64))
     if not out_r:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, np.zeros(0)
     return np.concatenate(out_r), np.concatenate(out_c), np.concatenate(out_s)
 
 
-def _top_k_rows(scores: np.ndarray, k: int) -> np.ndarray:
-    """Column indices of shape (b, k) of each row's k largest scores, descending, ties by ascending column."""
-    n = scores.shape[1]
-    if k < n:
-        part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-        kth = np.take_along_axis(scores, part, axis=1).min(axis=1)
-        tied = np.flatnonzero((scores >= kth[:, None]).sum(axis=1) > k)
-        for r in tied:  # rows whose k-th score is shared beyond the cut: take the lowest columns among the tie
-            above = np.flatnonzero(scores[r] > kth[r])
-            equal = np.flatnonzero(scores[r] == kth[r])[: k - len(above)]
-            part[r] = np.concatenate([above, equal])
+def top_k_rows(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ``k`` largest finite entries of each row of ``scores`` (b, n), ties broken by ascending column.
+
+    A per-row lower bound of the k-th largest value selects a few candidates per row, and a sort of the candidates
+    by (row, -score, column) keeps the first k. On wide rows the bound is the k-th largest of ``BOUND_BLOCKS``
+    block maxima (k distinct entries reach it), which costs one max-reduction instead of a partition of the row.
+    ``-inf`` entries (masked items) are never returned, so a row yields fewer than k entries only when it has
+    fewer than k finite ones.
+
+    Returns
+    -------
+    row, col : ndarray of shape (m,), int64
+        Row index into ``scores`` and column, ordered by row then rank.
+    score : ndarray of shape (m,), same dtype as ``scores``
+    """
+    b, n = scores.shape
+    width = n // BOUND_BLOCKS
+    if width >= 4 and k <= BOUND_BLOCKS:
+        maxima = scores[:, : width * BOUND_BLOCKS].reshape(b, BOUND_BLOCKS, width).max(axis=2)
+        bound = np.partition(maxima, BOUND_BLOCKS - k, axis=1)[:, BOUND_BLOCKS - k]
+    elif k < n:
+        bound = np.partition(scores, n - k, axis=1)[:, n - k]
     else:
-        part = np.broadcast_to(np.arange(n), scores.shape).copy()
-    vals = np.take_along_axis(scores, part, axis=1)
-    order = np.lexsort((part, -vals), axis=1)
-    return np.take_along_axis(part, order, axis=1)
+        bound = np.full(b, -np.inf, dtype=scores.dtype)
+    candidate = scores >= bound[:, None]
+    candidate &= scores > -np.inf
+    row, col = np.nonzero(candidate)
+    val = scores[row, col]
+    order = np.lexsort((col, -val, row))
+    keep = order[_position_in_group(row[order]) < k]
+    return row[keep].astype(np.int64), col[keep].astype(np.int64), val[keep]
+
+
+def _position_in_group(sorted_keys: np.ndarray) -> np.ndarray:
+    """0-based position of each element within its run of equal keys (keys sorted)."""
+    if len(sorted_keys) == 0:
+        return np.zeros(0, dtype=np.int64)
+    starts = np.r_[0, np.flatnonzero(np.diff(sorted_keys)) + 1]
+    return np.arange(len(sorted_keys)) - np.repeat(starts, np.diff(np.r_[starts, len(sorted_keys)]))
 
 
 def recs_frame(policy: str, enc: Interactions, row: np.ndarray, col: np.ndarray, score: np.ndarray) -> pd.DataFrame:
     """Output frame from codes ordered by (row, rank): columns ``OUTPUT_COLUMNS``."""
-    starts = np.r_[0, np.flatnonzero(np.diff(row)) + 1] if len(row) else np.zeros(0, dtype=np.int64)
-    rank = np.arange(len(row)) - np.repeat(starts, np.diff(np.r_[starts, len(row)])) + 1
     return pd.DataFrame({
         "policy": pd.Series([policy] * len(row), dtype=object),
         "user_id": enc.user_ids[row].astype(np.int64),
         "item_id": enc.item_ids[col].astype(np.int64),
-        "rank": rank.astype(np.int32),
+        "rank": (_position_in_group(row) + 1).astype(np.int32),
         "score": score.astype(np.float64),
     })
 
@@ -206,10 +230,7 @@ def recs_frame(policy: str, enc: Interactions, row: np.ndarray, col: np.ndarray,
 def rank_by_score(row: np.ndarray, col: np.ndarray, score: np.ndarray, k: int) -> np.ndarray:
     """Indices that order (row, col, score) triples by row, score descending, col ascending, keeping k per row."""
     order = np.lexsort((col, -score, row))
-    r = row[order]
-    starts = np.r_[0, np.flatnonzero(np.diff(r)) + 1] if len(r) else np.zeros(0, dtype=np.int64)
-    pos = np.arange(len(r)) - np.repeat(starts, np.diff(np.r_[starts, len(r)]))
-    return order[pos < k]
+    return order[_position_in_group(row[order]) < k]
 
 
 def run_info(policy: str, enc: Interactions, n_scored: int, started: float, trained: float,
@@ -230,6 +251,7 @@ def run_info(policy: str, enc: Interactions, n_scored: int, started: float, trai
 
 
 def check_k(k: int) -> int:
+    """``k`` as a positive int, or a FeedlabInputError."""
     if int(k) != k or k < 1:
         raise FeedlabInputError(f"k must be a positive integer, got {k!r}")
     return int(k)

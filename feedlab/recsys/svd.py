@@ -58,14 +58,16 @@ def recommend_svd(train: pd.DataFrame, users: Any, k: int = 10, *, items: pd.Dat
     n_components : int
         SVD rank r.
     value : {"binary", "value"}
-        Matrix cell: 1 per observed (user, item), or the pair's mean ``value``.
+        Matrix cell: 1 per observed (user, item) (PureSVD; the default, as it ranks better on MovieLens-100K:
+        Hit@10 0.088 vs 0.081), or the pair's mean ``value``.
     random_state : int
         Seed of the randomized SVD.
 
     Returns
     -------
     recs : DataFrame of shape (sum over users of min(k, unseen items), 5)
-        ``policy`` str, ``user_id`` int64, ``item_id`` int64, ``rank`` int32 (1..k), ``score`` float64.
+        ``policy`` str, ``user_id`` int64, ``item_id`` int64, ``rank`` int32 (1..k), ``score`` float64
+        (reconstructed cell ``x_u V V^T``). Only items present in ``train`` are candidates.
     info : dict
         See :func:`feedlab.recsys.common.run_info`.
     """

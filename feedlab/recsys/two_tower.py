@@ -13,15 +13,18 @@ length and log-popularity. Two training schemes:
 Determinism without global state: no global seeders are called and op determinism is not enabled (it is a
 process-wide switch that would change other TensorFlow code sharing the process). Instead every initializer has
 an explicit seed, batches come from a seeded ``numpy.random.Generator``, and no op draws random numbers while
-training (no dropout). On CPU the ops used (dense matmul, gather, Adam) then give identical results run to run
-in one environment; the tests check two runs bit for bit. TensorFlow is imported on first use.
+training (no dropout), and XLA is not used. On CPU the ops used (dense matmul, gather, Adam) then give identical
+results run to run and process to process in one environment (same machine type and library versions; a CPU
+with other vector instructions may round differently); the tests check two runs bit for bit. Each epoch visits
+the rows in a fresh seeded order and drops the last ``n_rows % batch_size`` of them (fixed batch shapes).
+TensorFlow is imported on first use.
 """
 from __future__ import annotations
 
 import os
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -181,14 +184,17 @@ def train_softmax(model: DualEncoder, enc: Interactions, epochs: int, batch_size
 
 def _fit(model: DualEncoder, loss_fn: Any, n_rows: int, epochs: int, batch_size: int, learning_rate: float,
          seed: int) -> None:
-    """Adam over ``epochs`` seeded shuffles; each epoch runs as one XLA-compiled loop over its batches."""
+    """Adam over ``epochs`` seeded shuffles; each epoch runs as one compiled graph loop over its batches.
+
+    Graph mode without XLA: on these small towers XLA's ~2 s compile costs more than its faster steps save.
+    """
     tf = _tf()
     import keras
 
     opt = keras.optimizers.Adam(learning_rate)
     opt.build(model.variables)
 
-    @tf.function(jit_compile=True)
+    @tf.function
     def run_epoch(batches: Any) -> None:
         for s in tf.range(tf.shape(batches)[0]):
             with tf.GradientTape() as tape:
@@ -201,7 +207,9 @@ def _fit(model: DualEncoder, loss_fn: Any, n_rows: int, epochs: int, batch_size:
 
 
 def _recommend(policy: str, train: pd.DataFrame, users: Any, k: int, items: pd.DataFrame | None,
-               id_dim: int, fit: Any, params: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, Any]]:
+               id_dim: int, fit: Callable[[DualEncoder, Interactions, TowerInputs], None],
+               params: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Shared pipeline: encode, build towers, ``fit`` them, embed everything, rank unseen items by dot product."""
     k = check_k(k)
     started = time.perf_counter()
     enc = encode(train)
@@ -253,17 +261,18 @@ def recommend_two_tower_mse(train: pd.DataFrame, users: Any, k: int = 10, *, ite
 
 
 def recommend_two_tower(train: pd.DataFrame, users: Any, k: int = 10, *, items: pd.DataFrame | None = None,
-                        epochs: int = 10, batch_size: int = 512, learning_rate: float = 3e-3,
-                        temperature: float = 0.1, logq: bool = True, id_dim: int = 32,
-                        random_state: int = 42) -> tuple[pd.DataFrame, dict[str, Any]]:
+                        epochs: int = 10, max_steps: int = 2000, batch_size: int = 512,
+                        learning_rate: float = 3e-3, temperature: float = 0.1, logq: bool = True,
+                        id_dim: int = 32, random_state: int = 42) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Top-``k`` unseen items per user from a dual encoder with ID embeddings and an in-batch softmax loss.
 
     Parameters
     ----------
     train, users, k, items :
         As in :func:`recommend_two_tower_mse`.
-    epochs, batch_size, learning_rate : int, int, float
-        Adam training schedule; the batch is also the negative sample.
+    epochs, max_steps, batch_size, learning_rate : int, int, int, float
+        Adam training schedule: ``epochs`` passes, reduced to whole passes within ``max_steps`` batches (at least
+        one) so that large inputs keep a bounded cost; the batch is also the negative sample.
     temperature : float
         Softmax temperature on the cosine logits.
     logq : bool
@@ -278,7 +287,8 @@ def recommend_two_tower(train: pd.DataFrame, users: Any, k: int = 10, *, items: 
     recs, info :
         As in :func:`recommend_two_tower_mse`.
     """
-    params = {"epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate,
+    epochs = min(epochs, max(1, max_steps // max(1, len(train) // batch_size)))
+    params = {"epochs": epochs, "max_steps": max_steps, "batch_size": batch_size, "learning_rate": learning_rate,
               "temperature": temperature, "logq": logq, "id_dim": id_dim, "random_state": random_state,
               "k": k, "loss": "in_batch_softmax"}
 

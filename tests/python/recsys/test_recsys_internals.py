@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 import scipy.sparse as sp
 
-from feedlab.recsys.common import _top_k_rows, encode, interaction_matrix, top_k_unseen
+from feedlab.errors import FeedlabInputError
+from feedlab.recsys.common import encode, interaction_matrix, top_k_rows, top_k_unseen
 from feedlab.recsys.features import item_topics, pair_features, time_split
 from feedlab.recsys.ranker import RetrievalConfig, training_examples
 from recsys_worlds import planted_world
@@ -22,9 +24,36 @@ def test_interaction_matrix_is_sparse_mean_of_duplicates() -> None:
     np.testing.assert_array_equal(interaction_matrix(enc, "binary").toarray(), [[1, 1], [0, 1]])
 
 
+def test_encode_reads_timestamps_as_utc_seconds() -> None:
+    naive = pd.DataFrame({"user_id": [1], "item_id": [2], "value": [1.0],
+                          "event_at": pd.to_datetime(["2025-01-01 01:00:00"]).astype("datetime64[us]")})
+    aware = naive.assign(event_at=pd.to_datetime(["2025-01-01 02:00:00"]).tz_localize("Europe/Paris"))
+    assert encode(naive).t.tolist() == encode(aware).t.tolist() == [1_735_693_200]
+    with pytest.raises(FeedlabInputError, match="missing timestamps"):
+        encode(naive.assign(event_at=pd.NaT))
+
+
 def test_top_k_rows_orders_by_score_then_column() -> None:
-    scores = np.array([[0.5, 0.9, 0.5, 0.5, 0.1], [0.0, 0.0, 0.0, 0.0, 0.0]], dtype=np.float32)
-    np.testing.assert_array_equal(_top_k_rows(scores, 3), [[1, 0, 2], [0, 1, 2]])
+    scores = np.array([[0.5, 0.9, 0.5, 0.5, 0.1], [0.0, 0.0, 0.0, 0.0, 0.0], [-np.inf, 1.0, -np.inf, 2.0, -np.inf]],
+                      dtype=np.float32)
+    row, col, score = top_k_rows(scores, 3)
+    assert row.tolist() == [0, 0, 0, 1, 1, 1, 2, 2]
+    assert col.tolist() == [1, 0, 2, 0, 1, 2, 3, 1]
+    np.testing.assert_array_equal(score, np.float32([0.9, 0.5, 0.5, 0.0, 0.0, 0.0, 2.0, 1.0]))
+
+
+def test_top_k_rows_block_bound_matches_full_sort(monkeypatch) -> None:
+    monkeypatch.setattr("feedlab.recsys.common.BOUND_BLOCKS", 16)  # 16 blocks of 6 columns + a ragged tail
+    rng = np.random.default_rng(0)
+    scores = np.round(rng.standard_normal((50, 100)), 1).astype(np.float32)  # many ties
+    scores[rng.random(scores.shape) < 0.3] = -np.inf
+    scores[7, 3:] = -np.inf  # a row with only 3 finite entries
+    row, col, _ = top_k_rows(scores, 5)
+    columns = np.broadcast_to(np.arange(100), scores.shape)
+    expected = np.lexsort((columns, -scores), axis=1)[:, :5]
+    finite = np.isfinite(np.take_along_axis(scores, expected, axis=1))
+    assert row.tolist() == np.repeat(np.arange(50), finite.sum(axis=1)).tolist()
+    assert col.tolist() == expected[finite].tolist()
 
 
 def test_top_k_unseen_masks_seen_and_batches(monkeypatch) -> None:

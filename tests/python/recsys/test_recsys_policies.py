@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from feedlab.errors import FeedlabInputError
-from feedlab.recsys import recommend_svd, recommend_two_stage_lgbm
+from feedlab.recsys import OUTPUT_COLUMNS, recommend_svd, recommend_two_stage_lgbm
 from recsys_worlds import POLICIES, planted_world
 
 K = 5
@@ -26,7 +26,7 @@ def run(policy: str, **extra: Any) -> tuple[pd.DataFrame, dict[str, Any]]:
 def test_output_contract(policy: str) -> None:
     train, _, _ = planted_world()
     recs, info = run(policy)
-    assert list(recs.columns) == ["policy", "user_id", "item_id", "rank", "score"]
+    assert tuple(recs.columns) == OUTPUT_COLUMNS == ("policy", "user_id", "item_id", "rank", "score")
     assert recs.dtypes.to_dict() == {"policy": object, "user_id": np.int64, "item_id": np.int64,
                                      "rank": np.int32, "score": np.float64}
     assert (recs["policy"] == policy).all()
