@@ -1,23 +1,77 @@
-"""MovieLens-100K through dbt: counts, and its own warehouse file beside the synthetic one."""
+"""MovieLens-100K through dbt: counts, its own warehouse file, and the offline metrics against plain NumPy."""
 from __future__ import annotations
 
-from dbt_helpers import SMALL_WORLD, query
+from pathlib import Path
 
-FOUNDATION = ["+int_split", "+int_item_popularity", "+int_user_history"]
+import numpy as np
+import pandas as pd
+import pytest
+
+from dbt_helpers import ML100K_DIR, SMALL_WORLD, query
+from feedlab.build import build
 
 
-def test_data_sets_build_into_separate_files(dbt_build, ml100k_dir):
+@pytest.fixture(scope="module")
+def movielens(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One full MovieLens-100K build (every policy and mart) shared by this module's tests."""
+    if not (ML100K_DIR / "u.data").exists():
+        pytest.fail(f"MovieLens-100K is expected at {ML100K_DIR} (the shared data folder beside the checkout)")
+    tmp = tmp_path_factory.mktemp("movielens")
+    args = ["--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs")]
+    return build("movielens", {"movielens_path": str(ML100K_DIR)}, tmp / "warehouse", args)
+
+
+def test_data_sets_build_into_separate_files(dbt_build, movielens):
     synthetic = dbt_build("synthetic", SMALL_WORLD, select=["+stg_interactions"])
-    movielens = dbt_build("movielens", {"movielens_path": str(ml100k_dir)}, select=["+stg_interactions"])
-    assert synthetic != movielens
+    assert synthetic.name == "synthetic.duckdb" and movielens.name == "movielens.duckdb"
     assert query(synthetic, "select count(*) from stg_interactions") == [(SMALL_WORLD["n_interactions"],)]
 
 
-def test_movielens_build_counts(dbt_build, ml100k_dir):
-    warehouse = dbt_build("movielens", {"movielens_path": str(ml100k_dir)}, select=FOUNDATION)
+def test_movielens_build_counts(movielens):
     [(n_interactions, n_users, n_items, n_test, n_stg_items)] = query(
-        warehouse,
+        movielens,
         "select count(*), count(distinct user_id), count(distinct item_id), "
         "count(*) filter (where split = 'test'), (select count(*) from stg_items) from int_split",
     )
     assert (n_interactions, n_users, n_items, n_test, n_stg_items) == (100_000, 943, 1_682, 943, 1_682)
+
+
+def _numpy_metrics(recs: pd.DataFrame, relevant: pd.DataFrame, k: int) -> pd.DataFrame:
+    """Hit/Recall/NDCG/MRR@k per policy, computed independently of the SQL (binary relevance, log2 discount)."""
+    rows = []
+    relevant_sets = relevant.groupby("user_id")["item_id"].apply(set).to_dict()
+    for policy, group in recs[recs["rank"] <= k].groupby("policy"):
+        feeds = group.sort_values(["user_id", "rank"]).groupby("user_id")["item_id"].apply(list).to_dict()
+        hit, recall, ndcg, mrr = [], [], [], []
+        for user, items in relevant_sets.items():
+            feed = feeds.get(user, [])
+            gains = np.array([1.0 if item in items else 0.0 for item in feed])
+            discounts = 1.0 / np.log2(np.arange(2, len(feed) + 2))
+            ideal = (1.0 / np.log2(np.arange(2, min(len(items), k) + 2))).sum()
+            first = np.flatnonzero(gains)
+            hit.append(float(gains.any()))
+            recall.append(gains.sum() / len(items))
+            ndcg.append((gains * discounts).sum() / ideal)
+            mrr.append(1.0 / (first[0] + 1) if len(first) else 0.0)
+        rows.append({"policy": policy, "hit_rate": np.mean(hit), "recall": np.mean(recall),
+                     "ndcg": np.mean(ndcg), "mrr": np.mean(mrr)})
+    return pd.DataFrame(rows).set_index("policy").sort_index()
+
+
+@pytest.mark.parametrize("k", [10, 50])
+def test_offline_metrics_equal_an_independent_numpy_implementation(movielens, k):
+    import duckdb
+
+    with duckdb.connect(str(movielens), read_only=True) as con:
+        recs = con.sql("select policy, user_id, item_id, rank from fct_recommendations").df()
+        relevant = con.sql(
+            "select distinct t.user_id, t.item_id from int_split t "
+            "left join (select distinct user_id, item_id from int_split where split = 'train') s "
+            "on s.user_id = t.user_id and s.item_id = t.item_id where t.split = 'test' and s.item_id is null"
+        ).df()
+        marts = con.sql(
+            f"select policy, hit_rate, recall, ndcg, mrr from fct_offline_metrics where k = {k}"
+        ).df().set_index("policy").sort_index()
+    expected = _numpy_metrics(recs, relevant, k)
+    assert list(marts.index) == list(expected.index)
+    np.testing.assert_allclose(marts.to_numpy(), expected[marts.columns].to_numpy(), rtol=0, atol=1e-9)
