@@ -87,6 +87,16 @@ def svd_value_for(dataset: str, choice: str) -> str:
     return choice
 
 
+def lgbm_label_for(dataset: str, choice: str) -> str:
+    """The two-stage ranker's label: ``auto`` is ``presence`` for MovieLens (ratings: what a user picked is the
+    signal) and ``watch_time`` where the data set logs watch time (synthetic, KuaiRec)."""
+    if choice == "auto":
+        return "presence" if dataset == "movielens" else "watch_time"
+    if choice not in ("presence", "watch_time"):
+        raise FeedlabInputError(f"var 'lgbm_label' must be auto, presence or watch_time, got {choice!r}")
+    return choice
+
+
 def run_policy(
     cfg: PolicyConfig,
     split: pd.DataFrame,

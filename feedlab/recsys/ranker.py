@@ -1,8 +1,18 @@
 """Two-stage recommender: EASE (or SVD on large catalogues) retrieves candidates, LightGBM re-ranks them.
 
 Training never sees the caller's test data: labels come from a time split inside the training rows. Each user's
-last ``n_holdout`` training interactions are positives; candidates and features are built from the rows before
+last ``n_holdout`` training interactions are held out; candidates and features are built from the rows before
 that cut only. At serving time candidates and features are rebuilt on all training rows with the same code.
+
+Two label modes:
+
+* ``presence`` (explicit or implicit feedback where *what* a user picked is the signal, e.g. MovieLens): the
+  retrieved candidates are the training rows, a candidate is positive when it is among the user's held-out items.
+* ``watch_time`` (the data set logs how long each item was watched, e.g. the synthetic world or KuaiRec, where
+  exposure may be random and presence carries no preference): the training rows are the held-out interactions
+  themselves, labelled by their observed watch time (graded relevance for lambdarank, the seconds for
+  regression). Candidates are widened with topic-affinity candidates (the user's shrunk mean watch ratio of the
+  item's topic x the item's length, i.e. an estimate of the expected watch time), which is also a feature.
 """
 from __future__ import annotations
 
@@ -18,18 +28,24 @@ import scipy.sparse as sp
 from feedlab.errors import FeedlabInputError
 from feedlab.recsys.common import (Interactions, check_k, encode, interaction_matrix, rank_by_score, recs_frame,
                                    run_info, top_k_unseen, user_codes)
-from feedlab.recsys.features import CATEGORICAL, item_topics, last_rows, pair_features, time_split
-from feedlab.recsys.retrieval import fit_ease, gather, matrix_scorer
+from feedlab.recsys.features import (CATEGORICAL, item_topics, last_rows, normalised_value, pair_features,
+                                     time_split)
+from feedlab.recsys.retrieval import ScoreRows, fit_ease, gather, matrix_scorer
 from feedlab.recsys.svd import fit_svd
 
-OBJECTIVES = ("lambdarank", "binary")
+OBJECTIVES = ("lambdarank", "binary", "regression")
+LABELS = ("presence", "watch_time")
+GRADES = 30  # graded relevance 0..GRADES for lambdarank on watch time, with a linear gain (gain = watch time)
+AFFINITY_PRIOR = 3.0  # pseudo-rows of the user's overall mean watch ratio in each user x topic mean
 
 
 @dataclass(frozen=True)
 class RetrievalConfig:
     """Candidate generation: ``n_candidates`` per user from EASE(``ease_l2``) when the catalogue has at most
     ``ease_max_items`` items (dense item x item weights), otherwise from PureSVD; ``recent_n`` last items feed the
-    session-style EASE score; ``n_components`` is the rank of the PureSVD score feature."""
+    session-style EASE score; ``n_components`` is the rank of the PureSVD score feature (0: no such feature). ``n_affinity`` > 0 adds
+    that many topic-affinity candidates per user (union with the retrieved ones) and the ``affinity_score``
+    feature."""
 
     n_candidates: int = 100
     ease_l2: float = 100.0
@@ -37,6 +53,7 @@ class RetrievalConfig:
     n_components: int = 30
     recent_n: int = 5
     random_state: int = 42
+    n_affinity: int = 0  # extra topic-affinity x length candidates per user (0: none, the presence setting)
 
 
 @dataclass(frozen=True)
@@ -49,25 +66,101 @@ class Candidates:
     features: pd.DataFrame
 
 
-def build_candidates(hist: Interactions, rows: np.ndarray, topic: np.ndarray, length: np.ndarray,
-                     cfg: RetrievalConfig) -> Candidates:
-    """Retrieve top candidates of users ``rows`` (ascending codes) from ``hist`` and compute their features."""
+def length_scale(length: np.ndarray) -> np.ndarray:
+    """Item length where known and positive, else 1 (float64, shape (n_items,))."""
+    return np.where(np.isfinite(length) & (length > 0), length, 1.0)
+
+
+def affinity_scorer(hist: Interactions, topic: np.ndarray, length: np.ndarray,
+                    prior: float = AFFINITY_PRIOR) -> ScoreRows:
+    """Scorer of estimated expected watch time, shape (len(rows), n_items), float32.
+
+    Per user and topic, the mean normalised value (watch ratio) of ``hist`` shrunk towards the user's overall mean
+    by ``prior`` pseudo-rows; times the item's length (1 when the length is unknown).
+    """
+    n_topics = int(topic.max()) + 2  # code -1 (unknown) maps to the last slot
+    codes = topic % n_topics
+    norm = normalised_value(hist, length)
+    key = hist.user.astype(np.int64) * n_topics + codes[hist.item]
+    counts = np.bincount(key, minlength=hist.n_users * n_topics).reshape(hist.n_users, n_topics)
+    sums = np.bincount(key, weights=norm, minlength=hist.n_users * n_topics).reshape(hist.n_users, n_topics)
+    u_count = counts.sum(axis=1)
+    overall = norm.mean() if len(norm) else 0.5
+    u_mean = np.where(u_count > 0, sums.sum(axis=1) / np.maximum(u_count, 1), overall)
+    affinity = (sums + prior * u_mean[:, None]) / (counts + prior)
+    scale = np.where(np.isfinite(length) & (length > 0), length, 1.0)
+    return lambda rows: (affinity[rows][:, codes] * scale[None, :]).astype(np.float32)
+
+
+def _union_candidates(primary: ScoreRows, matrix: sp.csr_matrix, rows: np.ndarray, extra: ScoreRows,
+                      cfg: RetrievalConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Top ``n_candidates`` by ``primary`` plus top ``n_affinity`` by ``extra`` (deduplicated), ordered by user
+    then primary score descending (ties by column); returns rows, cols and primary scores."""
+    r1, c1, _ = top_k_unseen(primary, matrix, rows, cfg.n_candidates)
+    r2, c2, _ = top_k_unseen(extra, matrix, rows, cfg.n_affinity)
+    n_items = matrix.shape[1]
+    key = np.unique(np.r_[r1 * n_items + c1, r2 * n_items + c2])
+    r, c = key // n_items, key % n_items
+    score = gather(primary, r, c, n_items)
+    order = np.lexsort((c, -score, r))
+    return r[order], c[order], score[order]
+
+
+def _retrieval(hist: Interactions, cfg: RetrievalConfig) -> tuple[sp.csr_matrix, Any, ScoreRows, ScoreRows | None]:
+    """Binary matrix, PureSVD (None when ``n_components`` is 0 and EASE retrieves), primary and recent scorers."""
     matrix = interaction_matrix(hist, "binary")
-    svd = fit_svd(matrix, cfg.n_components, cfg.random_state)
-    if hist.n_items <= cfg.ease_max_items:
+    small = hist.n_items <= cfg.ease_max_items
+    svd = None if small and cfg.n_components <= 0 else fit_svd(matrix, cfg.n_components or 30, cfg.random_state)
+    if small:
         weights = fit_ease(matrix, cfg.ease_l2)
         primary = matrix_scorer(matrix, weights)
         recent = matrix_scorer(interaction_matrix(hist.subset(last_rows(hist, cfg.recent_n)), "binary"), weights)
     else:
         primary, recent = svd.score, None
-    r, c, score = top_k_unseen(primary, matrix, rows, cfg.n_candidates)
+    return matrix, svd, primary, recent
+
+
+def _features(hist: Interactions, topic: np.ndarray, length: np.ndarray, cfg: RetrievalConfig, r: np.ndarray,
+              c: np.ndarray, score: np.ndarray, svd: Any, recent: ScoreRows | None,
+              affinity: ScoreRows | None) -> pd.DataFrame:
     feats = pair_features(hist, topic, length, r, c)
     starts = np.searchsorted(r, r, side="left")
     feats["retrieval_score"] = score
     feats["retrieval_rank"] = (np.arange(len(r)) - starts + 1).astype(np.float64)
-    feats["svd_score"] = gather(svd.score, r, c, hist.n_items)
+    feats["svd_score"] = np.nan if svd is None else gather(svd.score, r, c, hist.n_items)
     feats["recent_score"] = np.nan if recent is None else gather(recent, r, c, hist.n_items)
-    return Candidates(r, c, feats)
+    if affinity is not None:
+        feats["affinity_score"] = gather(affinity, r, c, hist.n_items)
+    return feats
+
+
+def build_candidates(hist: Interactions, rows: np.ndarray, topic: np.ndarray, length: np.ndarray,
+                     cfg: RetrievalConfig) -> Candidates:
+    """Retrieve top candidates of users ``rows`` (ascending codes) from ``hist`` and compute their features."""
+    matrix, svd, primary, recent = _retrieval(hist, cfg)
+    affinity = affinity_scorer(hist, topic, length) if cfg.n_affinity > 0 else None
+    if affinity is None:
+        r, c, score = top_k_unseen(primary, matrix, rows, cfg.n_candidates)
+    else:
+        r, c, score = _union_candidates(primary, matrix, rows, affinity, cfg)
+    return Candidates(r, c, _features(hist, topic, length, cfg, r, c, score, svd, recent, affinity))
+
+
+def watch_examples(enc: Interactions, topic: np.ndarray, length: np.ndarray, cfg: RetrievalConfig,
+                   n_holdout: int) -> tuple[Candidates, np.ndarray]:
+    """The held-out last ``n_holdout`` rows of each user as examples, features from the rows before the cut and
+    label = observed value (watch time), shape (n,), float64; pairs ordered by (user, retrieval score, item).
+
+    Their ``retrieval_rank`` is a rank among the held-out items only, so the ranker drops that feature in this mode."""
+    held = time_split(enc, n_holdout)
+    hist = enc.subset(~held)
+    _, svd, primary, recent = _retrieval(hist, cfg)
+    r, c, label = enc.user[held].astype(np.int64), enc.item[held].astype(np.int64), enc.value[held]
+    score = gather(primary, r, c, enc.n_items) if len(r) else np.zeros(0)
+    order = np.lexsort((c, -score, r))
+    r, c, score, label = r[order], c[order], score[order], label[order]
+    affinity = affinity_scorer(hist, topic, length)
+    return Candidates(r, c, _features(hist, topic, length, cfg, r, c, score, svd, recent, affinity)), label
 
 
 def training_examples(enc: Interactions, topic: np.ndarray, length: np.ndarray, cfg: RetrievalConfig,
@@ -112,18 +205,45 @@ def lgbm_params(objective: str, random_state: int, num_threads: int, **overrides
     return params
 
 
-def fit_ranker(cand: Candidates, label: np.ndarray, params: dict[str, Any], n_rounds: int) -> lgb.Booster:
+def fit_ranker(cand: Candidates, label: np.ndarray, params: dict[str, Any], n_rounds: int,
+               label_gain: np.ndarray | None = None, init_score: np.ndarray | None = None) -> lgb.Booster:
     """Train LightGBM on candidate features; lambdarank groups are users (rows arrive grouped by user)."""
     group = np.bincount(cand.rows)[np.unique(cand.rows)] if params["objective"] == "lambdarank" else None
-    data = lgb.Dataset(cand.features, label=label, group=group, categorical_feature=list(CATEGORICAL),
+    if label_gain is not None:
+        params = {**params, "label_gain": label_gain.tolist()}
+    data = lgb.Dataset(cand.features, label=label, group=group, init_score=init_score,
+                       categorical_feature=list(CATEGORICAL),
                        free_raw_data=True, params={"verbosity": -1})
     return lgb.train(params, data, num_boost_round=n_rounds)
 
 
+def affinity_ratio(cand: Candidates, length: np.ndarray) -> np.ndarray:
+    """The affinity estimate of each candidate's watch ratio (affinity score / length), float64 of shape (n,)."""
+    return cand.features["affinity_score"].to_numpy(dtype=np.float64) / length_scale(length)[cand.cols]
+
+
+def watch_grades(value: np.ndarray) -> np.ndarray:
+    """Graded relevance 0..GRADES (float64) proportional to the observed value (watch time), with the lambdarank
+    label gain ``arange(GRADES + 1)``, so that NDCG's gain is linear in watch time."""
+    top = value.max() if len(value) else 0.0
+    return np.rint(GRADES * np.clip(value, 0.0, None) / top) if top > 0 else np.zeros(len(value))
+
+
+def label_mode_for(label: str, has_watch_time: bool) -> str:
+    """``auto`` is ``watch_time`` when the data set logs watch time, else ``presence``."""
+    if label == "auto":
+        return "watch_time" if has_watch_time else "presence"
+    if label not in LABELS:
+        raise FeedlabInputError(f"label must be auto or one of {LABELS}, got {label!r}")
+    return label
+
+
 def recommend_two_stage_lgbm(train: pd.DataFrame, users: Any, k: int = 10, *, items: pd.DataFrame | None = None,
-                             objective: str = "lambdarank", n_candidates: int = 100, n_holdout: int = 5,
-                             n_rounds: int = 200, learning_rate: float = 0.05, ease_l2: float = 100.0,
-                             n_components: int = 30, random_state: int = 42, num_threads: int = 1) -> tuple[pd.DataFrame, dict[str, Any]]:
+                             objective: str = "auto", label: str = "presence", n_candidates: int = 100,
+                             n_affinity: int | None = None, n_holdout: int | None = None,
+                             n_rounds: int | None = None, learning_rate: float | None = None,
+                             ease_l2: float = 100.0, n_components: int | None = None, random_state: int = 42,
+                             num_threads: int = 1) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Top-``k`` unseen items per user: EASE candidates re-ranked by LightGBM.
 
     Parameters
@@ -134,18 +254,29 @@ def recommend_two_stage_lgbm(train: pd.DataFrame, users: Any, k: int = 10, *, it
     users : array-like of shape (n_users_scored,), int64
         Users to rank for; each must have training rows.
     k : int
-        List length; at most ``n_candidates`` items are returned per user.
+        List length; at most the number of candidates is returned per user.
     items : DataFrame, optional
         ``item_id``, ``topic_id``, ``length_s`` (may be NaN); topic/length features are NaN without it.
-    objective : {"lambdarank", "binary"}
+    objective : {"auto", "lambdarank", "binary", "regression"}
+        ``auto``: lambdarank for presence, regression for watch time. ``binary`` needs ``label="presence"``.
+        ``regression`` needs ``label="watch_time"``: L2 on the held-out rows' watch ratio (value / length),
+        boosted from the affinity estimate (init score), served as predicted ratio x length. ``lambdarank`` with
+        watch time uses graded relevance proportional to the watch time (linear gain).
+    label : {"presence", "watch_time"}
+        What the ranker learns (see the module docstring). ``watch_time`` needs ``value`` to be a watch time.
     n_candidates : int
         Retrieved candidates per user (top-N of EASE, or PureSVD above 15,000 items).
-    n_holdout : int
-        Positives per user for training: the user's last rows (a user keeps at least half its rows as history).
-    n_rounds, learning_rate : int, float
-        Boosting rounds and shrinkage.
+    n_affinity : int, optional
+        Extra topic-affinity x length candidates per user; default 0 for presence, ``n_candidates`` for watch time.
+    n_holdout : int, optional
+        Held-out rows per user for training: the user's last rows (a user keeps at least half its rows as
+        history). Default 5 for presence, 10 for watch time.
+    n_rounds, learning_rate : int, float, optional
+        Boosting rounds and shrinkage; default 200 and 0.05 for presence, 30 and 0.05 for watch time (the
+        regression boosts from the affinity estimate and only corrects it).
     ease_l2, n_components : float, int
-        EASE regularisation and PureSVD rank (the SVD score is a feature).
+        EASE regularisation and PureSVD rank (the SVD score is a feature; default 30 for presence, 0 = no SVD
+        feature for watch time, where presence carries little signal).
     random_state, num_threads : int
         LightGBM seed and threads; output is bit-for-bit identical for equal values.
 
@@ -153,30 +284,59 @@ def recommend_two_stage_lgbm(train: pd.DataFrame, users: Any, k: int = 10, *, it
     -------
     recs : DataFrame of shape (sum over users of min(k, candidates), 5)
         ``policy`` str, ``user_id`` int64, ``item_id`` int64, ``rank`` int32, ``score`` float64 (LightGBM raw
-        score).
+        score; the retrieval score when the ranker could not be trained, see below).
     info : dict
-        See :func:`feedlab.recsys.common.run_info`; ``params`` also records the training-frame size.
+        See :func:`feedlab.recsys.common.run_info`; ``params`` also records the training-frame size and
+        ``fallback`` (True when no held-out interaction gave a usable label, e.g. none fell among the candidates:
+        the ranker is then not trained and candidates are served in retrieval order).
     """
     k = check_k(k)
+    label = label_mode_for(label, True)
+    watch = label == "watch_time"
+    if objective == "auto":
+        objective = "regression" if watch else "lambdarank"
+    if (objective == "binary" and watch) or (objective == "regression" and not watch):
+        raise FeedlabInputError(f"objective {objective!r} does not fit label {label!r}")
+    n_affinity = (n_candidates if watch else 0) if n_affinity is None else n_affinity
+    n_holdout = (10 if watch else 5) if n_holdout is None else n_holdout
+    n_rounds = (30 if watch else 200) if n_rounds is None else n_rounds
+    learning_rate = 0.05 if learning_rate is None else learning_rate
+    n_components = (0 if watch else 30) if n_components is None else n_components
     started = time.perf_counter()
     enc = encode(train)
     rows = user_codes(enc, users)
     topic, length = item_topics(enc, items)
     cfg = RetrievalConfig(n_candidates=max(n_candidates, k), ease_l2=ease_l2, n_components=n_components,
-                          random_state=random_state)
+                          random_state=random_state, n_affinity=max(n_affinity, 0))
     params = lgbm_params(objective, random_state, num_threads, learning_rate=learning_rate)
-    examples, label = training_examples(enc, topic, length, cfg, n_holdout)
-    if label.sum() == 0:
-        raise FeedlabInputError("two_stage_lgbm: no held-out training interaction is among the retrieved "
-                                "candidates; too little training data to fit the ranker")
-    booster = fit_ranker(examples, label, params, n_rounds)
+    gain = base = None
+    if watch:
+        examples, target = watch_examples(enc, topic, length, cfg, n_holdout)
+        examples = Candidates(examples.rows, examples.cols, examples.features.drop(columns="retrieval_rank"))
+        if objective == "lambdarank":
+            target, gain = watch_grades(target), np.arange(GRADES + 1, dtype=np.float64)
+        else:  # regression on the watch ratio, boosted from the affinity estimate; served as ratio x length
+            target = target / length_scale(length)[examples.cols]
+            base = affinity_ratio(examples, length)
+    else:
+        examples, target = training_examples(enc, topic, length, cfg, n_holdout)
+    fallback = bool(target.sum() == 0)
+    booster = None if fallback else fit_ranker(examples, target, params, n_rounds, gain, base)
     trained = time.perf_counter()
     serve = build_candidates(enc, rows, topic, length, cfg)
-    score = booster.predict(serve.features, num_threads=num_threads)
+    if booster is None:
+        score = serve.features["retrieval_score"].to_numpy(dtype=np.float64)
+    else:
+        feats = serve.features.drop(columns="retrieval_rank") if watch else serve.features
+        score = booster.predict(feats, num_threads=num_threads)
+        if base is not None:
+            score = (score + affinity_ratio(serve, length)) * length_scale(length)[serve.cols]
     keep = rank_by_score(serve.rows, serve.cols, score, k)
     recs = recs_frame("two_stage_lgbm", enc, serve.rows[keep], serve.cols[keep], score[keep])
-    info_params = {"objective": objective, "n_candidates": cfg.n_candidates, "n_holdout": n_holdout,
-                   "n_rounds": n_rounds, "learning_rate": learning_rate, "ease_l2": ease_l2, "n_components": n_components,
+    info_params = {"objective": objective, "label": label, "n_candidates": cfg.n_candidates,
+                   "n_affinity": cfg.n_affinity, "n_holdout": n_holdout, "n_rounds": n_rounds,
+                   "learning_rate": learning_rate, "ease_l2": ease_l2, "n_components": n_components,
                    "random_state": random_state, "num_threads": num_threads, "k": k,
-                   "training_pairs": int(len(label)), "training_positives": int(label.sum())}
+                   "training_pairs": int(len(target)), "training_positives": int((target > 0).sum()),
+                   "fallback": fallback}
     return recs, run_info("two_stage_lgbm", enc, len(rows), started, trained, info_params)

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from feedlab.errors import FeedlabInputError
-from feedlab.policy_io import PolicyConfig, run_policy, svd_value_for, training_inputs, with_run_info
+from feedlab.policy_io import (PolicyConfig, lgbm_label_for, run_policy, svd_value_for, training_inputs,
+                               with_run_info)
 
 
 def _split() -> pd.DataFrame:
@@ -60,6 +61,15 @@ def test_svd_value_choice():
     assert svd_value_for("synthetic", "binary") == "binary"
     with pytest.raises(FeedlabInputError, match="var 'svd_value'"):
         svd_value_for("synthetic", "dense")
+
+
+def test_lgbm_label_choice():
+    assert lgbm_label_for("movielens", "auto") == "presence"
+    assert lgbm_label_for("synthetic", "auto") == "watch_time"
+    assert lgbm_label_for("kuairec", "auto") == "watch_time"
+    assert lgbm_label_for("synthetic", "presence") == "presence"
+    with pytest.raises(FeedlabInputError, match="var 'lgbm_label'"):
+        lgbm_label_for("synthetic", "clicks")
 
 
 def test_bad_policy_config_is_named():
