@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 DATASET ?= synthetic
 VARS ?=
 
-.PHONY: install build test bench report summary export clean
+.PHONY: install build test bench report summary export spark-install test-spark clean
 
 $(BIN)/.feedlab-installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,18 @@ export: install
 
 bench: install
 	$(BIN)/python bench/run.py
+
+# Optional Spark target (issue: scaling out): its own venv, so the default install stays lean. Needs Java 17.
+SPARK_VENV := .venv-spark
+$(SPARK_VENV)/bin/.feedlab-spark-installed: requirements-spark.txt
+	$(PYTHON) -m venv $(SPARK_VENV)
+	$(SPARK_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-spark.txt
+	touch $@
+
+spark-install: $(SPARK_VENV)/bin/.feedlab-spark-installed
+
+test-spark: install spark-install
+	$(BIN)/python -m pytest tests/python/test_spark_parity.py
 
 clean:
 	rm -rf target logs warehouse/.building

@@ -8,7 +8,7 @@ with python_runs as (
 
     {%- for policy_model in python_policies %}
     select distinct policy, run_dataset as dataset, run_rows_trained as rows_trained, run_seconds as seconds, run_parameters as parameters
-    from {{ ref(policy_model) }}
+    from {{ python_output(policy_model) }}
     {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 

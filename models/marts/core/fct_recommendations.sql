@@ -3,9 +3,12 @@
     'rec_random', 'rec_popularity', 'rec_popularity_engagement',
     'rec_svd', 'rec_two_stage_lgbm', 'rec_two_tower_mse', 'rec_two_tower',
 ] %}
+{#- python models' outputs are read through python_output() (sources on open-source Spark) -#}
+{%- set python_policy_models = ['rec_svd', 'rec_two_stage_lgbm', 'rec_two_tower_mse', 'rec_two_tower'] %}
 {%- if var('dataset') != 'movielens' %}{% do policy_models.append('rec_popularity_mean_watch') %}{% endif %}
 
 {% for policy_model in policy_models %}
-select policy, user_id, item_id, rank, score from {{ ref(policy_model) }}
+select policy, user_id, item_id, rank, score
+from {{ python_output(policy_model) if policy_model in python_policy_models else ref(policy_model) }}
 {% if not loop.last %}union all{% endif %}
 {%- endfor %}

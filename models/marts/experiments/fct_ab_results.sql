@@ -1,8 +1,8 @@
 -- Typed, contracted layer over the python model int_ab_results: BI tools read this table.
 select
-    cast(experiment_id as varchar) as experiment_id,
-    cast(treatment_arm as varchar) as treatment_arm,
-    cast(metric as varchar) as metric,
+    cast(experiment_id as {{ dbt.type_string() }}) as experiment_id,
+    cast(treatment_arm as {{ dbt.type_string() }}) as treatment_arm,
+    cast(metric as {{ dbt.type_string() }}) as metric,
     cast(n_control as bigint) as n_control,
     cast(n_treatment as bigint) as n_treatment,
     cast(mean_control as double) as mean_control,
@@ -25,4 +25,4 @@ select
     cast(mde_absolute as double) as mde_absolute,
     cast(mde_relative as double) as mde_relative,
     cast(is_significant as boolean) as is_significant
-from {{ ref('int_ab_results') }}
+from {{ python_output('int_ab_results') }}

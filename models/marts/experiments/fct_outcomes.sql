@@ -28,7 +28,7 @@ watch_time_range as (
 {% if dataset == 'synthetic' %}
 preferences as (
 
-    select * from {{ ref('sim_user_preferences') }}
+    select * from {{ python_output('sim_user_preferences') }}
 
 ),
 

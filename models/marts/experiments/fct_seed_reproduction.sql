@@ -3,7 +3,7 @@
 -- simulated world (experiment seed_feeds_online, outcomes from the response model) and their creator exposure.
 with reproduced as (
 
-    select * from {{ ref('int_seed_reproduction') }}
+    select * from {{ python_output('int_seed_reproduction') }}
 
 ),
 
@@ -36,11 +36,11 @@ honest as (
 )
 
 select
-    cast(reproduced.figure as varchar) as figure,
+    cast(reproduced.figure as {{ dbt.type_string() }}) as figure,
     cast(reproduced.seed_value as double) as seed_value,
     cast(reproduced.warehouse_value as double) as warehouse_value,
     cast(reproduced.matches as boolean) as matches,
     cast(honest.honest_value as double) as honest_value,
-    cast(reproduced.note as varchar) as note
+    cast(reproduced.note as {{ dbt.type_string() }}) as note
 from reproduced
 left join honest on honest.figure = reproduced.figure

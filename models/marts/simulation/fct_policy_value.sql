@@ -12,13 +12,13 @@ with recommendations as (
 
 preferences as (
 
-    select * from {{ ref('sim_user_preferences') }}
+    select * from {{ python_output('sim_user_preferences') }}
 
 ),
 
 videos as (
 
-    select * from {{ ref('sim_videos') }}
+    select * from {{ python_output('sim_videos') }}
 
 ),
 

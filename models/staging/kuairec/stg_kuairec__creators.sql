@@ -9,11 +9,11 @@ with items as (
         coalesce(kr_items.author_id, videos.video_id)                  as name_id,
         kr_items.topic_id
     from (
-        select video_id from {{ ref('kr_items') }}
+        select video_id from {{ python_output('kr_items') }}
         union
-        select video_id from {{ ref('kr_interactions') }}
+        select video_id from {{ python_output('kr_interactions') }}
     ) as videos
-    left join {{ ref('kr_items') }} as kr_items
+    left join {{ python_output('kr_items') }} as kr_items
         on videos.video_id = kr_items.video_id
 
 ),

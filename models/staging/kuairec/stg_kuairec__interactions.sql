@@ -4,14 +4,14 @@
 -- is_like = raw ratio > 2 (the KuaiRec authors' suggestion). A zero video_duration gives a null item length.
 with interactions as (
 
-    select * from {{ ref('kr_interactions') }}
+    select * from {{ python_output('kr_interactions') }}
     where event_at is not null
 
 ),
 
 items as (
 
-    select * from {{ ref('kr_items') }}
+    select * from {{ python_output('kr_items') }}
 
 )
 

@@ -2,7 +2,7 @@
 -- in the interactions (topic null). topic = first tag; length = the longest non-zero video_duration seen.
 with items as (
 
-    select * from {{ ref('kr_items') }}
+    select * from {{ python_output('kr_items') }}
 
 ),
 
@@ -11,7 +11,7 @@ lengths as (
     select
         video_id,
         max(case when video_duration_ms > 0 then video_duration_ms end) / 1000.0 as item_length_s
-    from {{ ref('kr_interactions') }}
+    from {{ python_output('kr_interactions') }}
     group by video_id
 
 ),

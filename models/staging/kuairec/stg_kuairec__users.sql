@@ -2,7 +2,7 @@
 -- the demographic columns are null.
 with users as (
 
-    select distinct user_id from {{ ref('kr_interactions') }}
+    select distinct user_id from {{ python_output('kr_interactions') }}
 
 )
 

@@ -5,7 +5,7 @@ with items as (
     select
         coalesce(release_year, 0) as creator_id,
         topic_id
-    from {{ ref('ml_items') }}
+    from {{ python_output('ml_items') }}
 
 ),
 

@@ -2,13 +2,13 @@
 -- the creator stand-in is the movie's release year (0 when unknown).
 with ratings as (
 
-    select * from {{ ref('ml_ratings') }}
+    select * from {{ python_output('ml_ratings') }}
 
 ),
 
 items as (
 
-    select * from {{ ref('ml_items') }}
+    select * from {{ python_output('ml_items') }}
 
 )
 

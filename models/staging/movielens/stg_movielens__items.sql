@@ -1,7 +1,7 @@
 -- MovieLens movies in the unified item shape: topic = first genre, creator stand-in = release year (0 = unknown).
 with items as (
 
-    select * from {{ ref('ml_items') }}
+    select * from {{ python_output('ml_items') }}
 
 )
 

@@ -1,7 +1,7 @@
 -- MovieLens users in the unified user shape (u.user's demographics; zip code is not carried).
 with users as (
 
-    select * from {{ ref('ml_users') }}
+    select * from {{ python_output('ml_users') }}
 
 )
 

@@ -1,6 +1,6 @@
 with creators as (
 
-    select * from {{ ref('sim_creators') }}
+    select * from {{ python_output('sim_creators') }}
 
 )
 

@@ -1,6 +1,6 @@
 with interactions as (
 
-    select * from {{ ref('sim_interactions') }}
+    select * from {{ python_output('sim_interactions') }}
 
 )
 

@@ -1,6 +1,6 @@
 with videos as (
 
-    select * from {{ ref('sim_videos') }}
+    select * from {{ python_output('sim_videos') }}
 
 )
 
@@ -8,8 +8,8 @@ select
     cast(video_id as bigint)            as item_id,
     cast(creator_id as bigint)          as creator_id,
     cast(topic_id as integer)           as topic_id,
-    cast(topic_name as varchar)         as topic_name,
+    cast(topic_name as {{ dbt.type_string() }})         as topic_name,
     cast(video_length_s as double)      as item_length_s,
-    cast(null as varchar)               as title,
+    cast(null as {{ dbt.type_string() }})               as title,
     cast(null as integer)               as release_year
 from videos

@@ -1,12 +1,12 @@
 with preferences as (
 
-    select distinct user_id from {{ ref('sim_user_preferences') }}
+    select distinct user_id from {{ python_output('sim_user_preferences') }}
 
 )
 
 select
     cast(user_id as bigint)             as user_id,
     cast(null as integer)               as age,
-    cast(null as varchar)               as gender,
-    cast(null as varchar)               as occupation
+    cast(null as {{ dbt.type_string() }})               as gender,
+    cast(null as {{ dbt.type_string() }})               as occupation
 from preferences
