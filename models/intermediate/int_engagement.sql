@@ -1,9 +1,10 @@
 -- One engagement score in [0, 1] per interaction. Data sets with watch signals use the weighted score
 -- (engagement_score macro, watch time min-max scaled over the data set as the seed's MinMaxScaler does);
 -- MovieLens, which has only ratings, scores (rating - 1) / 4.
+-- Input: int_interaction_log, the interactions arrived up to var as_of_day (all of them by default).
 with interactions as (
 
-    select * from {{ ref('stg_interactions') }}
+    select * from {{ ref('int_interaction_log') }}
 
 ),
 

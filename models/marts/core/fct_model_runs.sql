@@ -1,6 +1,6 @@
 -- One row per policy trained in this build: what it trained on, how long it took, with which parameters.
 -- SQL policies have no training step; their build time is in dbt's run_results.json.
-{%- set python_policies = ['rec_svd', 'rec_two_stage_lgbm', 'rec_two_tower_mse', 'rec_two_tower'] %}
+{%- set python_policies = python_policy_models() %}
 {%- set sql_policies = ['random', 'popularity', 'popularity_engagement'] %}
 {%- if var('dataset') != 'movielens' %}{% do sql_policies.append('popularity_mean_watch') %}{% endif %}
 

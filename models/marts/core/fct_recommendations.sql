@@ -1,10 +1,7 @@
 -- Every policy's top-K list per user, one row per recommended item.
-{%- set policy_models = [
-    'rec_random', 'rec_popularity', 'rec_popularity_engagement',
-    'rec_svd', 'rec_two_stage_lgbm', 'rec_two_tower_mse', 'rec_two_tower',
-] %}
 {#- python models' outputs are read through python_output() (sources on open-source Spark) -#}
-{%- set python_policy_models = ['rec_svd', 'rec_two_stage_lgbm', 'rec_two_tower_mse', 'rec_two_tower'] %}
+{%- set python_policy_models = python_policy_models() %}
+{%- set policy_models = ['rec_random', 'rec_popularity', 'rec_popularity_engagement'] + python_policy_models %}
 {%- if var('dataset') != 'movielens' %}{% do policy_models.append('rec_popularity_mean_watch') %}{% endif %}
 
 {% for policy_model in policy_models %}

@@ -1,0 +1,106 @@
+"""Feedback loop: replay a small world day by day (var as_of_day) into ONE warehouse folder.
+
+Each dbt_build call goes through feedlab.build, which copies the published warehouse as the incremental base, so the
+builds below continue from each other exactly as successive daily runs would.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from dbt_helpers import SMALL_WORLD, query
+from feedlab.world import WorldConfig, generate_world
+
+# The loop's mechanics do not depend on which policies run; the TensorFlow ones only add minutes per replayed day.
+WORLD = {**SMALL_WORLD, "n_days": 10, "python_policies": ["svd", "two_stage_lgbm"]}
+OFFLINE_METRICS = {"n_users_evaluated", "hit_rate", "recall", "ndcg", "mrr", "coverage", "mean_item_popularity"}
+CUTOFFS = {5, 10, 20, 50, 100}
+GRAIN = "as_of_day, source, policy, experiment_id, arm, metric, statistic, k"
+
+
+def world_ids_up_to(day: int) -> set[int]:
+    """interaction_id of every generated interaction whose event falls on days 1..day (day 1 = start_date)."""
+    cfg = WorldConfig(**{k: WORLD[k] for k in ("n_users", "n_videos", "n_creators", "n_interactions", "n_days")})
+    _, interactions = generate_world(cfg)
+    cut = np.datetime64(cfg.start_date, "us") + np.timedelta64(day, "D")
+    return set(interactions.loc[interactions["event_at"] < cut, "interaction_id"].astype(int))
+
+
+def history(warehouse) -> dict[tuple, float]:
+    rows = query(warehouse, f"select {GRAIN}, value from fct_metrics_daily")
+    return {row[:-1]: row[-1] for row in rows}
+
+
+def assert_same_history(a: dict[tuple, float], b: dict[tuple, float]) -> None:
+    """Same keys; values equal up to float re-association (DuckDB's parallel sums are not bit-reproducible)."""
+    assert a.keys() == b.keys()
+    for key, value in a.items():
+        other = b[key]
+        if value is None or other is None or (math.isnan(value) and math.isnan(other)):
+            assert (value is None) == (other is None), key
+            continue
+        assert other == pytest.approx(value, rel=1e-9, abs=1e-12), key
+
+
+def test_replaying_days_loads_each_interaction_once_and_keeps_one_history_row_per_day(dbt_build, capfd):
+    before: dict[int, dict[tuple, float]] = {}
+    for day in (1, 2, 3):
+        warehouse = dbt_build("synthetic", {**WORLD, "as_of_day": day})
+        expected = world_ids_up_to(day)
+
+        # No interaction lost or duplicated, and everything downstream retrained on exactly that log.
+        (n_rows, n_ids, max_day), = query(
+            warehouse, "select count(*), count(distinct interaction_id), max(event_day) from int_interaction_log"
+        )
+        assert n_rows == n_ids == len(expected)
+        assert max_day == day
+        loaded = {row[0] for row in query(warehouse, "select interaction_id from int_interaction_log")}
+        assert loaded == expected
+        assert query(warehouse, "select count(*) from int_split") == [(len(expected),)]
+        # Rows loaded by earlier days were not re-inserted by later ones.
+        assert query(
+            warehouse, "select count(*) from int_interaction_log where loaded_as_of_day <> event_day"
+        ) == [(0,)]
+
+        # History: days 1..N, one row per day × policy × metric × K, earlier days kept as they were.
+        assert [r[0] for r in query(warehouse, "select distinct as_of_day from fct_metrics_daily order by 1")] == list(
+            range(1, day + 1)
+        )
+        assert query(warehouse, f"select {GRAIN}, count(*) from fct_metrics_daily group by all having count(*) > 1") == []
+        policies = {r[0] for r in query(warehouse, "select policy from fct_model_runs")}
+        offline = query(
+            warehouse,
+            "select as_of_day, policy, metric, k from fct_metrics_daily where source = 'offline_metrics'",
+        )
+        assert len(offline) == day * len(policies) * len(OFFLINE_METRICS) * len(CUTOFFS)
+        assert {(d, p, m, k) for d, p, m, k in offline} == {
+            (d, p, m, k) for d in range(1, day + 1) for p in policies for m in OFFLINE_METRICS for k in CUTOFFS
+        }
+        assert query(
+            warehouse,
+            "select value from fct_metrics_daily where source = 'interaction_log' and metric = 'interactions' "
+            f"and as_of_day = {day}",
+        ) == [(float(len(expected)),)]
+        current = history(warehouse)
+        for earlier, rows in before.items():
+            assert_same_history(rows, {key: v for key, v in current.items() if key[0] == earlier})
+        before[day] = {key: v for key, v in current.items() if key[0] == day}
+
+    # Day 3 again: nothing inserted twice, the same tables.
+    log_before = query(warehouse, "select * from int_interaction_log order by interaction_id")
+    history_before = history(warehouse)
+    warehouse = dbt_build("synthetic", {**WORLD, "as_of_day": 3})
+    assert query(warehouse, "select * from int_interaction_log order by interaction_id") == log_before
+    assert_same_history(history_before, history(warehouse))
+
+    # Going back is refused by name, and the published warehouse is untouched.
+    capfd.readouterr()
+    with pytest.raises(SystemExit, match="dbt build failed"):
+        dbt_build("synthetic", {**WORLD, "as_of_day": 2})
+    output = capfd.readouterr().out
+    assert "as_of_day 2 is before day 3" in output
+    assert "--full-refresh" in output
+    assert query(warehouse, "select max(as_of_day) from fct_metrics_daily") == [(3,)]
+    assert query(warehouse, "select count(*) from int_interaction_log") == [(len(world_ids_up_to(3)),)]
