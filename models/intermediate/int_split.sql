@@ -9,7 +9,7 @@ with interactions as (
 ranked as (
 
     select
-        *,
+        interaction_id,
         row_number() over (partition by user_id order by event_at desc, interaction_id desc) as recency_rank,
         count(*) over (partition by user_id) as n_user_interactions
     from interactions
@@ -17,20 +17,7 @@ ranked as (
 )
 
 select
-    interaction_id,
-    user_id,
-    item_id,
-    creator_id,
-    topic_id,
-    event_at,
-    watch_time_s,
-    item_length_s,
-    completion_rate,
-    watch_ratio,
-    is_like,
-    is_share,
-    is_follow,
-    rating,
-    engagement_score,
-    case when recency_rank = 1 and n_user_interactions >= 2 then 'test' else 'train' end as split
-from ranked
+    interactions.*,
+    case when ranked.recency_rank = 1 and ranked.n_user_interactions >= 2 then 'test' else 'train' end as split
+from interactions
+inner join ranked on ranked.interaction_id = interactions.interaction_id
