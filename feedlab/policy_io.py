@@ -11,6 +11,7 @@ import pandas as pd
 from feedlab.errors import FeedlabInputError
 
 RUN_COLUMNS = ("run_dataset", "run_rows_trained", "run_seconds", "run_parameters")
+SPLIT_COLUMNS = ("user_id", "item_id", "event_at", "watch_time_s", "rating", "engagement_score", "split")
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,21 @@ class PolicyConfig:
             return cls(dataset=str(raw.pop("dataset")), top_k=int(raw.pop("top_k")), params=raw)
         except (TypeError, ValueError, KeyError) as exc:
             raise FeedlabInputError(f"config 'policy' must be JSON with dataset, top_k and parameters: {exc}") from None
+
+
+def train_split(relation: Any) -> pd.DataFrame:
+    """The training rows of ``relation`` (``dbt.ref("int_split")``) with only the columns :func:`training_inputs`
+    reads, as pandas. The model must call ``dbt.ref`` itself: dbt finds a python model's refs by parsing its source.
+
+    On dbt-duckdb ``dbt.ref()`` is a DuckDBPyRelation: the filter and projection run inside DuckDB, so the test
+    rows and unused columns never reach pandas (a fraction of the memory of ``.df()`` on the whole table). Any other
+    relation (python models are disabled on Spark) falls back to the whole table; ``training_inputs`` filters the
+    split itself either way.
+    """
+    if hasattr(relation, "project") and hasattr(relation, "df"):
+        return relation.filter("split = 'train'").project(", ".join(SPLIT_COLUMNS)).df()
+    from feedlab.spark import to_pandas
+    return to_pandas(relation)
 
 
 def training_inputs(split: pd.DataFrame, items: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:

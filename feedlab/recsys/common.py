@@ -180,9 +180,11 @@ def top_k_rows(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.n
 
     A per-row lower bound of the k-th largest value selects a few candidates per row, and a sort of the candidates
     by (row, -score, column) keeps the first k. On wide rows the bound is the k-th largest of ``BOUND_BLOCKS``
-    block maxima (k distinct entries reach it), which costs one max-reduction instead of a partition of the row.
-    ``-inf`` entries (masked items) are never returned, so a row yields fewer than k entries only when it has
-    fewer than k finite ones.
+    block maxima (k distinct entries reach it), which costs one max-reduction instead of a partition of the row;
+    only the blocks whose maximum reaches the bound (about k per row) and the ragged tail are then compared with
+    it, so the full-width compare and ``nonzero`` are avoided. (An ``argpartition`` of each row was measured 3x
+    slower than this at 279 x 120k.) ``-inf`` entries (masked items) are never returned, so a row yields fewer than
+    k entries only when it has fewer than k finite ones.
 
     Returns
     -------
@@ -193,19 +195,30 @@ def top_k_rows(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.n
     b, n = scores.shape
     width = n // BOUND_BLOCKS
     if width >= 4 and k <= BOUND_BLOCKS:
-        maxima = scores[:, : width * BOUND_BLOCKS].reshape(b, BOUND_BLOCKS, width).max(axis=2)
+        body = scores[:, : width * BOUND_BLOCKS].reshape(b, BOUND_BLOCKS, width)
+        maxima = body.max(axis=2)
         bound = np.partition(maxima, BOUND_BLOCKS - k, axis=1)[:, BOUND_BLOCKS - k]
-    elif k < n:
-        bound = np.partition(scores, n - k, axis=1)[:, n - k]
+        b_row, b_block = np.nonzero(maxima >= bound[:, None])
+        sub = body[b_row, b_block]  # (n_blocks_kept, width)
+        keep = sub >= bound[b_row, None]
+        keep &= sub > -np.inf
+        i, w = np.nonzero(keep)
+        tail = scores[:, width * BOUND_BLOCKS:]
+        t_row, t_col = np.nonzero((tail >= bound[:, None]) & (tail > -np.inf))
+        row = np.r_[b_row[i], t_row]
+        col = np.r_[b_block[i].astype(np.int64) * width + w, t_col + width * BOUND_BLOCKS]
     else:
-        bound = np.full(b, -np.inf, dtype=scores.dtype)
-    candidate = scores >= bound[:, None]
-    candidate &= scores > -np.inf
-    row, col = np.nonzero(candidate)
+        if k < n:
+            bound = np.partition(scores, n - k, axis=1)[:, n - k]
+        else:
+            bound = np.full(b, -np.inf, dtype=scores.dtype)
+        candidate = scores >= bound[:, None]
+        candidate &= scores > -np.inf
+        row, col = np.nonzero(candidate)
     val = scores[row, col]
     order = np.lexsort((col, -val, row))
-    keep = order[_position_in_group(row[order]) < k]
-    return row[keep].astype(np.int64), col[keep].astype(np.int64), val[keep]
+    keep_k = order[_position_in_group(row[order]) < k]
+    return row[keep_k].astype(np.int64), col[keep_k].astype(np.int64), val[keep_k]
 
 
 def _position_in_group(sorted_keys: np.ndarray) -> np.ndarray:

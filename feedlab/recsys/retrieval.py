@@ -9,6 +9,20 @@ import scipy.sparse as sp
 from feedlab.recsys.common import SCORE_BUDGET_ELEMENTS
 
 ScoreRows = Callable[[np.ndarray], np.ndarray]
+ScorePairs = Callable[[np.ndarray, np.ndarray], np.ndarray]
+PAIR_GATHER_MIN_ELEMENTS = 1 << 31  # dense users x items scores above which gather() scores the pairs directly
+
+
+class PairScorer:
+    """A row scorer (``ScoreRows``) that can also score given (row, col) pairs without a dense row of scores:
+    ``pairs(rows, cols)`` returns shape (len(rows),), float32, equal to ``self(rows)[j, cols[j]]`` up to float32
+    rounding."""
+
+    def __init__(self, score_rows: ScoreRows, score_pairs: ScorePairs) -> None:
+        self.score_rows, self.pairs = score_rows, score_pairs
+
+    def __call__(self, rows: np.ndarray) -> np.ndarray:
+        return self.score_rows(rows)
 
 
 def fit_ease(matrix: sp.csr_matrix, l2: float = 100.0) -> np.ndarray:
@@ -30,10 +44,23 @@ def matrix_scorer(user_rows: sp.csr_matrix, weights: np.ndarray) -> ScoreRows:
     return lambda rows: np.asarray(user_rows[rows] @ weights, dtype=np.float32)
 
 
-def gather(score_rows: ScoreRows, rows: np.ndarray, cols: np.ndarray, n_items: int) -> np.ndarray:
-    """Scores of the pairs (rows[j], cols[j]) as float64 of shape (len(rows),); ``rows`` sorted ascending."""
+def gather(score_rows: ScoreRows, rows: np.ndarray, cols: np.ndarray, n_items: int,
+           pairs: ScorePairs | None = None) -> np.ndarray:
+    """Scores of the pairs (rows[j], cols[j]) as float64 of shape (len(rows),); ``rows`` sorted ascending.
+
+    Scores whole rows in batches and picks the pairs, unless a pair scorer is known (``pairs``, or the ``pairs``
+    attribute of a :class:`PairScorer`) and the dense rows would exceed ``PAIR_GATHER_MIN_ELEMENTS`` entries (large
+    worlds: 300k users x 120k items is 36 G scores per gather); small worlds keep the dense path, so their figures
+    do not move by a float32 rounding.
+    """
     out = np.empty(len(rows), dtype=np.float64)
     users, starts = np.unique(rows, return_index=True)
+    pairs = pairs if pairs is not None else getattr(score_rows, "pairs", None)
+    if pairs is not None and len(users) * n_items > PAIR_GATHER_MIN_ELEMENTS:
+        step = 1 << 20
+        for lo in range(0, len(rows), step):
+            out[lo:lo + step] = pairs(rows[lo:lo + step], cols[lo:lo + step])
+        return out
     bounds = np.r_[starts, len(rows)]
     batch = max(1, SCORE_BUDGET_ELEMENTS // max(n_items, 1))
     for b in range(0, len(users), batch):

@@ -82,3 +82,21 @@ def test_with_run_info_is_constant_per_run():
     out = with_run_info(recs, {"rows_trained": 10, "total_seconds": 1.25, "params": {"b": 2, "a": 1}}, "movielens")
     assert out["run_parameters"].nunique() == 1 and out["run_seconds"].eq(1.25).all()
     assert out.loc[0, "run_parameters"] == '{"a": 1, "b": 2}'
+
+
+def test_train_split_filters_and_projects_in_duckdb():
+    import duckdb
+
+    from feedlab.policy_io import SPLIT_COLUMNS, train_split
+
+    con = duckdb.connect()
+    con.register("split_df", _split().assign(unused_wide_column="x" * 50))
+
+    frame = train_split(con.sql("select * from split_df"))
+    assert list(frame.columns) == list(SPLIT_COLUMNS)
+    assert (frame["split"] == "train").all() and len(frame) == 3
+    got, _, users = training_inputs(frame, _items())
+    want, _, want_users = training_inputs(_split(), _items())
+    pd.testing.assert_frame_equal(got.sort_values(["user_id", "item_id"]).reset_index(drop=True),
+                                  want.sort_values(["user_id", "item_id"]).reset_index(drop=True))
+    assert users.tolist() == want_users.tolist()

@@ -115,3 +115,45 @@ def test_trend_windows_count_only_up_to_reference_time() -> None:
     user2 = np.array([1])  # reference 2025-01-10: item 9 on 01-09T12 (1d), 01-05 (7d), 01-01 (30d)
     feats = pair_features(enc, topic, length, user2, np.array([1]))
     assert feats[["item_trend_1d", "item_trend_7d", "item_trend_30d"]].iloc[0].tolist() == [1.0, 2.0, 3.0]
+
+
+def test_fit_svd_switches_to_seeded_randomized_svd_on_large_matrices(monkeypatch) -> None:
+    from feedlab.recsys import svd as svd_module
+
+    rng = np.random.default_rng(3)
+    low_rank = rng.standard_normal((200, 5)) * [50, 40, 30, 20, 10] @ rng.standard_normal((5, 80))
+    matrix = sp.csr_matrix((low_rank + 0.01 * rng.standard_normal((200, 80))).astype(np.float32))
+    exact = svd_module.fit_svd(matrix, 5, 42)
+    monkeypatch.setattr(svd_module, "RANDOMIZED_MIN_NNZ", 10)
+    first, second = svd_module.fit_svd(matrix, 5, 42), svd_module.fit_svd(matrix, 5, 42)
+    np.testing.assert_array_equal(first.user_factors, second.user_factors)  # deterministic for a seed
+    np.testing.assert_array_equal(first.item_factors, second.item_factors)
+    # Same rank-5 subspace as ARPACK (up to sign/rotation): compare the reconstructions.
+    np.testing.assert_allclose(first.user_factors @ first.item_factors.T, exact.user_factors @ exact.item_factors.T,
+                               rtol=0, atol=1e-2 * np.abs(low_rank).max())
+
+
+def test_retrieval_uses_svd_above_the_ease_item_cap() -> None:
+    assert RetrievalConfig().ease_max_items <= 5_000  # a dense n_items^3 inverse costs minutes above that
+
+
+def test_gather_by_pairs_matches_dense_rows(monkeypatch) -> None:
+    from feedlab.recsys import retrieval
+    from feedlab.recsys.ranker import affinity_scorer
+    from feedlab.recsys.svd import fit_svd
+
+    train, items, _ = planted_world()
+    enc = encode(train)
+    topic, length = item_topics(enc, items)
+    matrix = interaction_matrix(enc, "binary")
+    model = fit_svd(matrix, 5, 42)
+    affinity = affinity_scorer(enc, topic, length)
+    rng = np.random.default_rng(0)
+    rows = np.sort(rng.integers(0, enc.n_users, 500)).astype(np.int64)
+    cols = rng.integers(0, enc.n_items, 500).astype(np.int64)
+    dense_svd = retrieval.gather(model.score, rows, cols, enc.n_items, model.score_pairs)
+    dense_aff = retrieval.gather(affinity, rows, cols, enc.n_items)
+    monkeypatch.setattr(retrieval, "PAIR_GATHER_MIN_ELEMENTS", 0)
+    np.testing.assert_allclose(retrieval.gather(model.score, rows, cols, enc.n_items, model.score_pairs), dense_svd,
+                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(retrieval.gather(affinity, rows, cols, enc.n_items), dense_aff)
