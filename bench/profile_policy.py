@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
-from feedlab.policy_io import svd_value_for, training_inputs, with_run_info
+from feedlab.policy_io import lgbm_label_for, svd_value_for, training_inputs, with_run_info
 from feedlab.recsys import recommend_two_stage_lgbm
 from feedlab.recsys.common import encode, interaction_matrix, recs_frame, top_k_unseen, user_codes
 from feedlab.recsys.svd import fit_svd
@@ -79,7 +79,8 @@ def main() -> int:
         step("recsys.common.recs_frame")
         info = {"rows_trained": int(enc.n_rows), "total_seconds": 0.0, "params": {}}
     else:
-        recs, info = recommend_two_stage_lgbm(train, users, args.top_k, items=item_features)
+        recs, info = recommend_two_stage_lgbm(train, users, args.top_k, items=item_features,
+                                              label=lgbm_label_for("synthetic", "auto"))
         step("recsys.ranker.recommend_two_stage_lgbm (all)")
     if profiler:
         profiler.disable()

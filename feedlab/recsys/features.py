@@ -57,59 +57,66 @@ def item_topics(enc: Interactions, items: pd.DataFrame | None) -> tuple[np.ndarr
     return topic, length
 
 
-def pair_features(hist: Interactions, topic: np.ndarray, length: np.ndarray, rows: np.ndarray,
-                  cols: np.ndarray) -> pd.DataFrame:
-    """Feature frame of shape (len(rows), n_features) for candidate pairs (user code, item code).
+class PairFeaturizer:
+    """Features of candidate pairs (user code, item code) from one history ``hist``.
 
-    User features: activity, mean/std value, history span, share and mean normalised value of the candidate's
-    topic. Item features: popularity (count, rank), mean value and engagement, topic, length, age. Trend: the
-    item's interactions in the 1/7/30 days up to the user's reference time (the user's last event in ``hist``).
+    The per-user and per-item statistics are computed once here, so that candidates can be featurised in user
+    chunks. User features: activity, mean/std value, history span, share and mean normalised value of the
+    candidate's topic. Item features: popularity (count, rank), mean value and engagement, topic, length, age.
+    Trend: the item's interactions in the 1/7/30 days up to the user's reference time (its last event in ``hist``).
     """
-    n_users, n_items = hist.n_users, hist.n_items
-    u_count = np.bincount(hist.user, minlength=n_users).astype(np.float64)
-    u_mean = _mean_by(hist.user, hist.value, n_users)
-    u_std = np.sqrt(np.maximum(_mean_by(hist.user, hist.value ** 2, n_users) - u_mean ** 2, 0.0))
-    u_last = _last_time(hist)
-    u_first = np.full(n_users, np.iinfo(np.int64).max)
-    np.minimum.at(u_first, hist.user, hist.t)
 
-    i_count = np.bincount(hist.item, minlength=n_items).astype(np.float64)
-    i_rank = np.empty(n_items)
-    i_rank[np.lexsort((np.arange(n_items), -i_count))] = np.arange(1, n_items + 1)
-    i_mean = _mean_by(hist.item, hist.value, n_items)
-    i_first = np.full(n_items, np.iinfo(np.int64).max)
-    np.minimum.at(i_first, hist.item, hist.t)
+    def __init__(self, hist: Interactions, topic: np.ndarray, length: np.ndarray) -> None:
+        n_users, n_items = hist.n_users, hist.n_items
+        self.topic, self.length = topic, length
+        self.u_count = np.bincount(hist.user, minlength=n_users).astype(np.float64)
+        self.u_mean = _mean_by(hist.user, hist.value, n_users)
+        self.u_std = np.sqrt(np.maximum(_mean_by(hist.user, hist.value ** 2, n_users) - self.u_mean ** 2, 0.0))
+        self.u_last = _last_time(hist)
+        u_first = np.full(n_users, np.iinfo(np.int64).max)
+        np.minimum.at(u_first, hist.user, hist.t)
+        self.u_span_days = (self.u_last - np.minimum(u_first, self.u_last)) / DAY
+        self.i_count = np.bincount(hist.item, minlength=n_items).astype(np.float64)
+        self.i_rank = np.empty(n_items)
+        self.i_rank[np.lexsort((np.arange(n_items), -self.i_count))] = np.arange(1, n_items + 1)
+        self.i_mean = _mean_by(hist.item, hist.value, n_items)
+        self.i_first = np.full(n_items, np.iinfo(np.int64).max)
+        np.minimum.at(self.i_first, hist.item, hist.t)
+        self.i_engagement = _item_engagement(hist)
+        self.n_topics = int(topic.max()) + 2  # code -1 (unknown) maps to the last slot
+        ut_key = hist.user.astype(np.int64) * self.n_topics + topic[hist.item] % self.n_topics
+        self.ut_count = np.bincount(ut_key, minlength=n_users * self.n_topics)
+        norm = normalised_value(hist, length)
+        self.ut_norm = _mean_by(ut_key, norm, n_users * self.n_topics)
+        self.u_norm = _mean_by(hist.user, norm, n_users)
+        self.windows = _WindowCounter(hist, self.u_last, TREND_DAYS)
 
-    n_topics = int(topic.max()) + 2  # code -1 (unknown) maps to the last slot
-    h_topic = topic[hist.item] % n_topics
-    ut_key = hist.user.astype(np.int64) * n_topics + h_topic
-    ut_count = np.bincount(ut_key, minlength=n_users * n_topics)
-    norm = normalised_value(hist, length)
-    ut_norm = _mean_by(ut_key, norm, n_users * n_topics)
-    c_key = rows * n_topics + topic[cols] % n_topics
-    ref = u_last[rows]
-
-    feats = {
-        "user_count": u_count[rows],
-        "user_mean_value": u_mean[rows],
-        "user_std_value": u_std[rows],
-        "user_span_days": (u_last - np.minimum(u_first, u_last))[rows] / DAY,
-        "user_topic_share": ut_count[c_key] / u_count[rows],
-        "user_topic_norm_value": np.where(ut_count[c_key] > 0, ut_norm[c_key], np.nan),
-        "user_mean_norm_value": _mean_by(hist.user, norm, n_users)[rows],
-        "item_count": i_count[cols],
-        "item_pop_rank": i_rank[cols],
-        "item_mean_value": np.where(i_count[cols] > 0, i_mean[cols], np.nan),
-        "item_mean_engagement": _item_engagement(hist)[cols],
-        "item_topic": topic[cols],
-        "item_length": length[cols],
-        "item_age_days": (ref - np.minimum(i_first[cols], ref)) / DAY,
-        "item_minus_user_value": i_mean[cols] - u_mean[rows],
-    }
-    for days, counts in zip(TREND_DAYS, _window_counts(hist, cols, ref, TREND_DAYS)):
-        feats[f"item_trend_{days}d"] = counts
-    feats["item_trend_7d_share"] = feats["item_trend_7d"] / np.maximum(i_count[cols], 1.0)
-    return pd.DataFrame(feats)
+    def __call__(self, rows: np.ndarray, cols: np.ndarray) -> pd.DataFrame:
+        """Feature frame of shape (len(rows), n_features) of the pairs (rows[j], cols[j])."""
+        c_key = rows * self.n_topics + self.topic[cols] % self.n_topics
+        ref = self.u_last[rows]
+        i_count = self.i_count[cols]
+        feats = {
+            "user_count": self.u_count[rows],
+            "user_mean_value": self.u_mean[rows],
+            "user_std_value": self.u_std[rows],
+            "user_span_days": self.u_span_days[rows],
+            "user_topic_share": self.ut_count[c_key] / self.u_count[rows],
+            "user_topic_norm_value": np.where(self.ut_count[c_key] > 0, self.ut_norm[c_key], np.nan),
+            "user_mean_norm_value": self.u_norm[rows],
+            "item_count": i_count,
+            "item_pop_rank": self.i_rank[cols],
+            "item_mean_value": np.where(i_count > 0, self.i_mean[cols], np.nan),
+            "item_mean_engagement": self.i_engagement[cols],
+            "item_topic": self.topic[cols],
+            "item_length": self.length[cols],
+            "item_age_days": (ref - np.minimum(self.i_first[cols], ref)) / DAY,
+            "item_minus_user_value": self.i_mean[cols] - self.u_mean[rows],
+        }
+        for days, counts in zip(TREND_DAYS, self.windows(cols, ref)):
+            feats[f"item_trend_{days}d"] = counts
+        feats["item_trend_7d_share"] = feats["item_trend_7d"] / np.maximum(i_count, 1.0)
+        return pd.DataFrame(feats)
 
 
 def _mean_by(key: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
@@ -140,12 +147,29 @@ def _item_engagement(hist: Interactions) -> np.ndarray:
     return np.where(counts > 0, _mean_by(hist.item, hist.engagement, hist.n_items), np.nan)
 
 
-def _window_counts(hist: Interactions, cols: np.ndarray, ref: np.ndarray,
-                   windows: tuple[int, ...]) -> list[np.ndarray]:
-    """For each window w (days): interactions with item cols[j] in (ref[j] - w days, ref[j]], float64."""
-    t0 = min(hist.t.min(), ref.min()) - max(windows) * DAY - 1
-    span = int(max(hist.t.max(), ref.max()) - t0) + 1
-    keys = np.sort(hist.item.astype(np.int64) * span + (hist.t - t0))
-    base = cols.astype(np.int64) * span + (ref - t0)
-    upper = np.searchsorted(keys, base, side="right")
-    return [(upper - np.searchsorted(keys, base - w * DAY, side="right")).astype(np.float64) for w in windows]
+class _WindowCounter:
+    """Interactions with an item in the windows (ref - w days, ref] for w in ``windows``; the history's
+    (item, time) keys are sorted once."""
+
+    def __init__(self, hist: Interactions, u_last: np.ndarray, windows: tuple[int, ...]) -> None:
+        self.windows = windows
+        ref = u_last[u_last > np.iinfo(np.int64).min]  # users with history rows
+        self.t0 = min(hist.t.min(), ref.min()) - max(windows) * DAY - 1
+        self.span = int(max(hist.t.max(), ref.max()) - self.t0) + 1
+        self.keys = np.sort(hist.item.astype(np.int64) * self.span + (hist.t - self.t0))
+
+    def __call__(self, cols: np.ndarray, ref: np.ndarray) -> list[np.ndarray]:
+        """One float64 array of shape (len(cols),) per window: interactions with cols[j] in the window of ref[j].
+
+        The queries are searched in sorted order (NumPy's binary search then walks the keys forward, which is
+        several times faster than random probes into a large key array) and scattered back."""
+        base = cols.astype(np.int64) * self.span + (ref - self.t0)
+        order = np.argsort(base, kind="stable")
+        base = base[order]
+        upper = np.searchsorted(self.keys, base, side="right")
+        out = []
+        for w in self.windows:
+            counts = np.empty(len(cols))
+            counts[order] = upper - np.searchsorted(self.keys, base - w * DAY, side="right")
+            out.append(counts)
+        return out

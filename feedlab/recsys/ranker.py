@@ -28,13 +28,14 @@ import scipy.sparse as sp
 from feedlab.errors import FeedlabInputError
 from feedlab.recsys.common import (Interactions, check_k, encode, interaction_matrix, rank_by_score, recs_frame,
                                    run_info, top_k_unseen, user_codes)
-from feedlab.recsys.features import (CATEGORICAL, item_topics, last_rows, normalised_value, pair_features,
+from feedlab.recsys.features import (CATEGORICAL, PairFeaturizer, item_topics, last_rows, normalised_value,
                                      time_split)
-from feedlab.recsys.retrieval import PairScorer, ScoreRows, fit_ease, gather, matrix_scorer
+from feedlab.recsys.retrieval import PairScorer, ScoreRows, fit_ease, gather, matrix_scorer, pair_gather
 from feedlab.recsys.svd import fit_svd
 
 OBJECTIVES = ("lambdarank", "binary", "regression")
 LABELS = ("presence", "watch_time")
+SERVE_CHUNK_PAIRS = 4_000_000  # candidate pairs featurised and scored at once (~1 GB of features)
 GRADES = 30  # graded relevance 0..GRADES for lambdarank on watch time, with a linear gain (gain = watch time)
 AFFINITY_PRIOR = 3.0  # pseudo-rows of the user's overall mean watch ratio in each user x topic mean
 
@@ -71,9 +72,68 @@ def length_scale(length: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(length) & (length > 0), length, 1.0)
 
 
+class AffinityScorer(PairScorer):
+    """Estimated expected watch time of (user, item): ``affinity[user, codes[item]] * scale[item]``, float32.
+
+    ``affinity`` (n_users, n_topic_slots) float64 >= 0, ``codes`` (n_items,) topic slots, ``scale`` (n_items,)
+    positive lengths. Called on rows it returns shape (len(rows), n_items); ``pairs(rows, cols)`` shape (len(rows),).
+    """
+
+    def __init__(self, affinity: np.ndarray, codes: np.ndarray, scale: np.ndarray) -> None:
+        self.affinity, self.codes, self.scale = affinity, codes, scale
+        super().__init__(lambda rows: self.columns(rows, slice(None)), self._pairs)
+
+    def columns(self, rows: np.ndarray, cols: np.ndarray | slice) -> np.ndarray:
+        """Scores of ``rows`` x ``cols``, shape (len(rows), n_cols), float32."""
+        return (self.affinity[rows][:, self.codes[cols]] * self.scale[cols][None, :]).astype(np.float32)
+
+    def _pairs(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        return (self.affinity[rows, self.codes[cols]] * self.scale[cols]).astype(np.float32)
+
+    def top_k_unseen(self, seen: sp.csr_matrix, rows: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray,
+                                                                                   np.ndarray]:
+        """Same result as ``common.top_k_unseen(self, seen, rows, k)`` without scoring the whole catalogue.
+
+        A user's score depends on an item only through its topic and length, so the top-k lies among the
+        longest items of each topic: only a pool of the ``k + q`` longest items per topic (and those tied with the
+        last of them) is ranked, q = the 99th percentile of the users' seen counts. A user's pooled top-k is exact when fewer than k unseen pooled
+        items exist only if nothing lies outside the pool, and otherwise when its k-th score beats the best score
+        any item outside the pool can reach (the first item past the pool in each topic bounds its topic, since
+        the float32 rounding of ``affinity * scale`` is monotone in ``scale``). Users failing that check are ranked
+        over the whole catalogue.
+        """
+        n_items, n_slots = len(self.codes), self.affinity.shape[1]
+        if len(rows) == 0:
+            return top_k_unseen(self, seen, rows, k)
+        depth = k + int(np.quantile(np.diff(seen.indptr)[rows], 0.99))
+        order = np.lexsort((np.arange(n_items), -self.scale, self.codes))  # topic, longest first, item
+        slot, length = self.codes[order], self.scale[order]
+        last = np.minimum(np.searchsorted(slot, slot, side="left") + depth, np.searchsorted(slot, slot, "right")) - 1
+        in_pool = length >= length[last]  # a prefix of each topic, widened to the items tied with its last one
+        pool = np.sort(order[in_pool])
+        beyond = np.full(n_slots, -np.inf)
+        np.maximum.at(beyond, slot[~in_pool], length[~in_pool])
+        r, c, score = top_k_unseen(lambda b: self.columns(b, pool), seen[:, pool], rows, k)
+        c = pool[c]
+        outside = np.isfinite(beyond)
+        bound = (self.affinity[rows][:, outside] * beyond[outside]).astype(np.float32).max(axis=1, initial=-np.inf)
+        users, first, count = np.unique(r, return_index=True, return_counts=True)
+        kth = np.full(len(rows), -np.inf, dtype=np.float32)
+        found = np.zeros(len(rows), dtype=np.int64)
+        at = np.searchsorted(rows, users)
+        kth[at], found[at] = score[first + count - 1], count
+        exact = ~outside.any() | ((found >= k) & (kth > bound))
+        if exact.all():
+            return r, c, score
+        keep = exact[np.searchsorted(rows, r)]
+        r2, c2, s2 = top_k_unseen(self, seen, rows[~exact], k)
+        merged = np.argsort(np.r_[r[keep], r2], kind="stable")
+        return np.r_[r[keep], r2][merged], np.r_[c[keep], c2][merged], np.r_[score[keep], s2][merged]
+
+
 def affinity_scorer(hist: Interactions, topic: np.ndarray, length: np.ndarray,
-                    prior: float = AFFINITY_PRIOR) -> ScoreRows:
-    """Scorer of estimated expected watch time, shape (len(rows), n_items), float32.
+                    prior: float = AFFINITY_PRIOR) -> AffinityScorer:
+    """Scorer of estimated expected watch time (see :class:`AffinityScorer`).
 
     Per user and topic, the mean normalised value (watch ratio) of ``hist`` shrunk towards the user's overall mean
     by ``prior`` pseudo-rows; times the item's length (1 when the length is unknown).
@@ -88,63 +148,65 @@ def affinity_scorer(hist: Interactions, topic: np.ndarray, length: np.ndarray,
     overall = norm.mean() if len(norm) else 0.5
     u_mean = np.where(u_count > 0, sums.sum(axis=1) / np.maximum(u_count, 1), overall)
     affinity = (sums + prior * u_mean[:, None]) / (counts + prior)
-    scale = np.where(np.isfinite(length) & (length > 0), length, 1.0)
-    return PairScorer(lambda rows: (affinity[rows][:, codes] * scale[None, :]).astype(np.float32),
-                      lambda rows, cols: (affinity[rows, codes[cols]] * scale[cols]).astype(np.float32))
+    return AffinityScorer(affinity, codes, length_scale(length))
 
 
-def _union_candidates(primary: ScoreRows, matrix: sp.csr_matrix, rows: np.ndarray, extra: ScoreRows,
-                      cfg: RetrievalConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Top ``n_candidates`` by ``primary`` plus top ``n_affinity`` by ``extra`` (deduplicated), ordered by user
-    then primary score descending (ties by column); returns rows, cols and primary scores."""
-    r1, c1, _ = top_k_unseen(primary, matrix, rows, cfg.n_candidates)
-    r2, c2, _ = top_k_unseen(extra, matrix, rows, cfg.n_affinity)
-    n_items = matrix.shape[1]
-    key = np.unique(np.r_[r1 * n_items + c1, r2 * n_items + c2])
-    r, c = key // n_items, key % n_items
-    score = gather(primary, r, c, n_items)
-    order = np.lexsort((c, -score, r))
-    return r[order], c[order], score[order]
+class Retriever:
+    """Candidate retrieval and pair features fitted on one history ``hist``; :meth:`candidates` serves any
+    ascending chunk of users, with results independent of the chunking.
 
+    Attributes: ``matrix`` the binary (n_users, n_items) history, ``svd`` the PureSVD scorer (None when EASE
+    retrieves and ``n_components`` is 0), ``primary`` / ``recent`` / ``affinity`` scorers (``recent`` only with
+    EASE, ``affinity`` only when ``cfg.n_affinity`` > 0 or ``with_affinity``), ``featurizer`` the pair features.
+    """
 
-def _retrieval(hist: Interactions, cfg: RetrievalConfig) -> tuple[sp.csr_matrix, Any, ScoreRows, ScoreRows | None]:
-    """Binary matrix, PureSVD (None when ``n_components`` is 0 and EASE retrieves), primary and recent scorers."""
-    matrix = interaction_matrix(hist, "binary")
-    small = hist.n_items <= cfg.ease_max_items
-    svd = None if small and cfg.n_components <= 0 else fit_svd(matrix, cfg.n_components or 30, cfg.random_state)
-    if small:
-        weights = fit_ease(matrix, cfg.ease_l2)
-        primary = matrix_scorer(matrix, weights)
-        recent = matrix_scorer(interaction_matrix(hist.subset(last_rows(hist, cfg.recent_n)), "binary"), weights)
-    else:
-        primary, recent = PairScorer(svd.score, svd.score_pairs), None
-    return matrix, svd, primary, recent
+    def __init__(self, hist: Interactions, topic: np.ndarray, length: np.ndarray, cfg: RetrievalConfig,
+                 with_affinity: bool = False) -> None:
+        self.cfg, self.n_items = cfg, hist.n_items
+        self.by_pairs = pair_gather(hist.n_users, hist.n_items)
+        self.matrix = interaction_matrix(hist, "binary")
+        small = hist.n_items <= cfg.ease_max_items
+        svd = None if small and cfg.n_components <= 0 else fit_svd(self.matrix, cfg.n_components or 30,
+                                                                      cfg.random_state)
+        self.svd = None if svd is None else PairScorer(svd.score, svd.score_pairs)
+        if small:
+            weights = fit_ease(self.matrix, cfg.ease_l2)
+            self.primary = matrix_scorer(self.matrix, weights)
+            self.recent = matrix_scorer(interaction_matrix(hist.subset(last_rows(hist, cfg.recent_n)), "binary"),
+                                        weights)
+        else:
+            self.primary, self.recent = self.svd, None
+        self.affinity = (affinity_scorer(hist, topic, length) if cfg.n_affinity > 0 or with_affinity else None)
+        self.featurizer = PairFeaturizer(hist, topic, length)
 
+    def gather(self, scorer: ScoreRows, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """Scores of the pairs (rows[j], cols[j]), float64 of shape (len(rows),); ``rows`` ascending."""
+        return gather(scorer, rows, cols, self.n_items, by_pairs=self.by_pairs)
 
-def _features(hist: Interactions, topic: np.ndarray, length: np.ndarray, cfg: RetrievalConfig, r: np.ndarray,
-              c: np.ndarray, score: np.ndarray, svd: Any, recent: ScoreRows | None,
-              affinity: ScoreRows | None) -> pd.DataFrame:
-    feats = pair_features(hist, topic, length, r, c)
-    starts = np.searchsorted(r, r, side="left")
-    feats["retrieval_score"] = score
-    feats["retrieval_rank"] = (np.arange(len(r)) - starts + 1).astype(np.float64)
-    feats["svd_score"] = np.nan if svd is None else gather(svd.score, r, c, hist.n_items, svd.score_pairs)
-    feats["recent_score"] = np.nan if recent is None else gather(recent, r, c, hist.n_items)
-    if affinity is not None:
-        feats["affinity_score"] = gather(affinity, r, c, hist.n_items)
-    return feats
+    def candidates(self, rows: np.ndarray) -> Candidates:
+        """Top candidates of users ``rows`` (ascending codes), ordered by user then primary score descending (ties
+        by item): the top ``n_candidates`` unseen by the primary scorer, plus (deduplicated) the top
+        ``n_affinity`` by the affinity scorer; with their features."""
+        r, c, score = top_k_unseen(self.primary, self.matrix, rows, self.cfg.n_candidates)
+        if self.cfg.n_affinity > 0:
+            r2, c2, _ = self.affinity.top_k_unseen(self.matrix, rows, self.cfg.n_affinity)
+            key = np.unique(np.r_[r * self.n_items + c, r2 * self.n_items + c2])
+            r, c = key // self.n_items, key % self.n_items
+            score = self.gather(self.primary, r, c)
+            order = np.lexsort((c, -score, r))
+            r, c, score = r[order], c[order], score[order]
+        return Candidates(r, c, self.features(r, c, score))
 
-
-def build_candidates(hist: Interactions, rows: np.ndarray, topic: np.ndarray, length: np.ndarray,
-                     cfg: RetrievalConfig) -> Candidates:
-    """Retrieve top candidates of users ``rows`` (ascending codes) from ``hist`` and compute their features."""
-    matrix, svd, primary, recent = _retrieval(hist, cfg)
-    affinity = affinity_scorer(hist, topic, length) if cfg.n_affinity > 0 else None
-    if affinity is None:
-        r, c, score = top_k_unseen(primary, matrix, rows, cfg.n_candidates)
-    else:
-        r, c, score = _union_candidates(primary, matrix, rows, affinity, cfg)
-    return Candidates(r, c, _features(hist, topic, length, cfg, r, c, score, svd, recent, affinity))
+    def features(self, r: np.ndarray, c: np.ndarray, score: np.ndarray) -> pd.DataFrame:
+        """Pair features plus retrieval features of pairs ordered by user then ``score`` (the primary score)."""
+        feats = self.featurizer(r, c)
+        feats["retrieval_score"] = score
+        feats["retrieval_rank"] = (np.arange(len(r)) - np.searchsorted(r, r, side="left") + 1).astype(np.float64)
+        feats["svd_score"] = np.nan if self.svd is None else self.gather(self.svd, r, c)
+        feats["recent_score"] = np.nan if self.recent is None else self.gather(self.recent, r, c)
+        if self.affinity is not None:
+            feats["affinity_score"] = self.gather(self.affinity, r, c)
+        return feats
 
 
 def watch_examples(enc: Interactions, topic: np.ndarray, length: np.ndarray, cfg: RetrievalConfig,
@@ -154,14 +216,12 @@ def watch_examples(enc: Interactions, topic: np.ndarray, length: np.ndarray, cfg
 
     Their ``retrieval_rank`` is a rank among the held-out items only, so the ranker drops that feature in this mode."""
     held = time_split(enc, n_holdout)
-    hist = enc.subset(~held)
-    _, svd, primary, recent = _retrieval(hist, cfg)
+    retriever = Retriever(enc.subset(~held), topic, length, cfg, with_affinity=True)
     r, c, label = enc.user[held].astype(np.int64), enc.item[held].astype(np.int64), enc.value[held]
-    score = gather(primary, r, c, enc.n_items) if len(r) else np.zeros(0)
+    score = retriever.gather(retriever.primary, r, c) if len(r) else np.zeros(0)
     order = np.lexsort((c, -score, r))
     r, c, score, label = r[order], c[order], score[order], label[order]
-    affinity = affinity_scorer(hist, topic, length)
-    return Candidates(r, c, _features(hist, topic, length, cfg, r, c, score, svd, recent, affinity)), label
+    return Candidates(r, c, retriever.features(r, c, score)), label
 
 
 def training_examples(enc: Interactions, topic: np.ndarray, length: np.ndarray, cfg: RetrievalConfig,
@@ -175,7 +235,7 @@ def training_examples(enc: Interactions, topic: np.ndarray, length: np.ndarray, 
     hist = enc.subset(~held)
     positives = sp.csr_matrix((np.ones(int(held.sum()), dtype=np.float32), (enc.user[held], enc.item[held])),
                               shape=(enc.n_users, enc.n_items))
-    cand = build_candidates(hist, np.unique(enc.user[held]).astype(np.int64), topic, length, cfg)
+    cand = Retriever(hist, topic, length, cfg).candidates(np.unique(enc.user[held]).astype(np.int64))
     label = (np.asarray(positives[cand.rows, cand.cols]).ravel() > 0).astype(np.float64)
     has_pos = np.bincount(cand.rows, weights=label, minlength=enc.n_users) > 0
     keep = has_pos[cand.rows]
@@ -237,6 +297,50 @@ def label_mode_for(label: str, has_watch_time: bool) -> str:
     if label not in LABELS:
         raise FeedlabInputError(f"label must be auto or one of {LABELS}, got {label!r}")
     return label
+
+
+@dataclass(frozen=True)
+class FittedRanker:
+    """A trained re-ranker and how its output becomes a serving score.
+
+    ``booster`` None: serve in retrieval order. ``drop_rank``: trained without ``retrieval_rank`` (watch-time
+    examples have none). ``from_affinity``: regression of the watch ratio boosted from the affinity estimate,
+    served as (prediction + affinity ratio) x length.
+    """
+
+    booster: lgb.Booster | None
+    drop_rank: bool
+    from_affinity: bool
+    num_threads: int
+
+    def score(self, cand: Candidates, length: np.ndarray) -> np.ndarray:
+        """Serving scores of the candidates, float64 of shape (n,)."""
+        if self.booster is None:
+            return cand.features["retrieval_score"].to_numpy(dtype=np.float64)
+        feats = cand.features.drop(columns="retrieval_rank") if self.drop_rank else cand.features
+        score = self.booster.predict(feats, num_threads=self.num_threads)
+        if self.from_affinity:
+            score = (score + affinity_ratio(cand, length)) * length_scale(length)[cand.cols]
+        return score
+
+
+def serve(retriever: Retriever, ranker: FittedRanker, rows: np.ndarray, length: np.ndarray,
+          k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Top-``k`` of each user's candidates by ``ranker``, in chunks of about ``SERVE_CHUNK_PAIRS`` candidate pairs
+    so that memory does not grow with the number of users (results do not depend on the chunking).
+
+    Returns user and item codes (int64) and scores (float64), each of shape (m,), ordered by user then rank.
+    """
+    per_user = retriever.cfg.n_candidates + retriever.cfg.n_affinity
+    n_chunks = max(1, -(-len(rows) * per_user // SERVE_CHUNK_PAIRS))
+    parts = []
+    for chunk in np.array_split(rows, n_chunks):
+        cand = retriever.candidates(chunk)
+        score = ranker.score(cand, length)
+        keep = rank_by_score(cand.rows, cand.cols, score, k)
+        parts.append((cand.rows[keep], cand.cols[keep], score[keep]))
+    r, c, score = (np.concatenate(part) for part in zip(*parts))
+    return r, c, score
 
 
 def recommend_two_stage_lgbm(train: pd.DataFrame, users: Any, k: int = 10, *, items: pd.DataFrame | None = None,
@@ -324,16 +428,9 @@ def recommend_two_stage_lgbm(train: pd.DataFrame, users: Any, k: int = 10, *, it
     fallback = bool(target.sum() == 0)
     booster = None if fallback else fit_ranker(examples, target, params, n_rounds, gain, base)
     trained = time.perf_counter()
-    serve = build_candidates(enc, rows, topic, length, cfg)
-    if booster is None:
-        score = serve.features["retrieval_score"].to_numpy(dtype=np.float64)
-    else:
-        feats = serve.features.drop(columns="retrieval_rank") if watch else serve.features
-        score = booster.predict(feats, num_threads=num_threads)
-        if base is not None:
-            score = (score + affinity_ratio(serve, length)) * length_scale(length)[serve.cols]
-    keep = rank_by_score(serve.rows, serve.cols, score, k)
-    recs = recs_frame("two_stage_lgbm", enc, serve.rows[keep], serve.cols[keep], score[keep])
+    ranker = FittedRanker(booster, drop_rank=watch, from_affinity=base is not None, num_threads=num_threads)
+    r, c, score = serve(Retriever(enc, topic, length, cfg), ranker, rows, length, k)
+    recs = recs_frame("two_stage_lgbm", enc, r, c, score)
     info_params = {"objective": objective, "label": label, "n_candidates": cfg.n_candidates,
                    "n_affinity": cfg.n_affinity, "n_holdout": n_holdout, "n_rounds": n_rounds,
                    "learning_rate": learning_rate, "ease_l2": ease_l2, "n_components": n_components,

@@ -44,23 +44,29 @@ def matrix_scorer(user_rows: sp.csr_matrix, weights: np.ndarray) -> ScoreRows:
     return lambda rows: np.asarray(user_rows[rows] @ weights, dtype=np.float32)
 
 
-def gather(score_rows: ScoreRows, rows: np.ndarray, cols: np.ndarray, n_items: int,
+def pair_gather(n_users: int, n_items: int) -> bool:
+    """Whether :func:`gather` should score pairs directly on a world of ``n_users`` x ``n_items``: when dense rows
+    of the whole world would exceed ``PAIR_GATHER_MIN_ELEMENTS`` scores (300k users x 120k items is 36 G scores
+    per gather). Small worlds keep the dense path, so their figures do not move by a float32 rounding; deciding
+    on the world, not on the rows at hand, keeps results independent of how users are chunked."""
+    return n_users * n_items > PAIR_GATHER_MIN_ELEMENTS
+
+
+def gather(score_rows: ScoreRows, rows: np.ndarray, cols: np.ndarray, n_items: int, by_pairs: bool = False,
            pairs: ScorePairs | None = None) -> np.ndarray:
     """Scores of the pairs (rows[j], cols[j]) as float64 of shape (len(rows),); ``rows`` sorted ascending.
 
-    Scores whole rows in batches and picks the pairs, unless a pair scorer is known (``pairs``, or the ``pairs``
-    attribute of a :class:`PairScorer`) and the dense rows would exceed ``PAIR_GATHER_MIN_ELEMENTS`` entries (large
-    worlds: 300k users x 120k items is 36 G scores per gather); small worlds keep the dense path, so their figures
-    do not move by a float32 rounding.
+    With ``by_pairs`` and a pair scorer (``pairs``, or the ``pairs`` attribute of a :class:`PairScorer`) the pairs
+    are scored directly; otherwise whole rows are scored in batches and the pairs picked.
     """
     out = np.empty(len(rows), dtype=np.float64)
-    users, starts = np.unique(rows, return_index=True)
     pairs = pairs if pairs is not None else getattr(score_rows, "pairs", None)
-    if pairs is not None and len(users) * n_items > PAIR_GATHER_MIN_ELEMENTS:
+    if by_pairs and pairs is not None:
         step = 1 << 20
         for lo in range(0, len(rows), step):
             out[lo:lo + step] = pairs(rows[lo:lo + step], cols[lo:lo + step])
         return out
+    users, starts = np.unique(rows, return_index=True)
     bounds = np.r_[starts, len(rows)]
     batch = max(1, SCORE_BUDGET_ELEMENTS // max(n_items, 1))
     for b in range(0, len(users), batch):

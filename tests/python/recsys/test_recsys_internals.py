@@ -8,7 +8,7 @@ import scipy.sparse as sp
 
 from feedlab.errors import FeedlabInputError
 from feedlab.recsys.common import encode, interaction_matrix, top_k_rows, top_k_unseen
-from feedlab.recsys.features import item_topics, pair_features, time_split
+from feedlab.recsys.features import PairFeaturizer, item_topics, time_split
 from feedlab.recsys.ranker import RetrievalConfig, training_examples
 from recsys_worlds import planted_world
 
@@ -110,10 +110,10 @@ def test_trend_windows_count_only_up_to_reference_time() -> None:
     enc = encode(train)
     topic, length = item_topics(enc, None)
     user1 = np.array([0])  # reference time 2025-01-01: item 9 seen once, that day; nothing later counts
-    feats = pair_features(enc, topic, length, user1, np.array([1]))
+    feats = PairFeaturizer(enc, topic, length)(user1, np.array([1]))
     assert feats[["item_trend_1d", "item_trend_7d", "item_trend_30d"]].iloc[0].tolist() == [1.0, 1.0, 1.0]
     user2 = np.array([1])  # reference 2025-01-10: item 9 on 01-09T12 (1d), 01-05 (7d), 01-01 (30d)
-    feats = pair_features(enc, topic, length, user2, np.array([1]))
+    feats = PairFeaturizer(enc, topic, length)(user2, np.array([1]))
     assert feats[["item_trend_1d", "item_trend_7d", "item_trend_30d"]].iloc[0].tolist() == [1.0, 2.0, 3.0]
 
 
@@ -137,7 +137,7 @@ def test_retrieval_uses_svd_above_the_ease_item_cap() -> None:
     assert RetrievalConfig().ease_max_items <= 5_000  # a dense n_items^3 inverse costs minutes above that
 
 
-def test_gather_by_pairs_matches_dense_rows(monkeypatch) -> None:
+def test_gather_by_pairs_matches_dense_rows() -> None:
     from feedlab.recsys import retrieval
     from feedlab.recsys.ranker import affinity_scorer
     from feedlab.recsys.svd import fit_svd
@@ -151,9 +151,9 @@ def test_gather_by_pairs_matches_dense_rows(monkeypatch) -> None:
     rng = np.random.default_rng(0)
     rows = np.sort(rng.integers(0, enc.n_users, 500)).astype(np.int64)
     cols = rng.integers(0, enc.n_items, 500).astype(np.int64)
-    dense_svd = retrieval.gather(model.score, rows, cols, enc.n_items, model.score_pairs)
+    dense_svd = retrieval.gather(model.score, rows, cols, enc.n_items, pairs=model.score_pairs)
     dense_aff = retrieval.gather(affinity, rows, cols, enc.n_items)
-    monkeypatch.setattr(retrieval, "PAIR_GATHER_MIN_ELEMENTS", 0)
-    np.testing.assert_allclose(retrieval.gather(model.score, rows, cols, enc.n_items, model.score_pairs), dense_svd,
-                               rtol=1e-5, atol=1e-6)
-    np.testing.assert_array_equal(retrieval.gather(affinity, rows, cols, enc.n_items), dense_aff)
+    np.testing.assert_allclose(retrieval.gather(model.score, rows, cols, enc.n_items, True, model.score_pairs),
+                               dense_svd, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(retrieval.gather(affinity, rows, cols, enc.n_items, by_pairs=True), dense_aff)
+    assert not retrieval.pair_gather(3_000, 1_200) and retrieval.pair_gather(300_000, 120_000)

@@ -1,16 +1,18 @@
 """two_stage_lgbm label modes: watch-time labels on a world where presence is uninformative, and the fallback to
-retrieval order when no held-out interaction can label the ranker."""
+retrieval order when no held-out interaction can label the ranker; the pooled top-k of the affinity retriever."""
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
 
 from feedlab.errors import FeedlabInputError
 from feedlab.recsys import recommend_two_stage_lgbm
 from feedlab.recsys.common import encode, interaction_matrix, top_k_unseen, user_codes
 from feedlab.recsys.features import item_topics
-from feedlab.recsys.ranker import affinity_scorer, label_mode_for
+from feedlab.recsys import ranker
+from feedlab.recsys.ranker import AffinityScorer, affinity_scorer, label_mode_for
 
 K = 5
 
@@ -115,3 +117,27 @@ def test_no_positive_candidate_falls_back_to_retrieval_order(label: str) -> None
     assert recs["user_id"].tolist() == [1, 2, 3]
     # served in EASE order on all training rows: users 1 and 2 share items 1, 2, so each gets the other's items
     assert recs["item_id"].tolist() == [5, 7, 1]
+
+
+@pytest.mark.parametrize("k", [1, 5, 40])
+def test_pooled_affinity_top_k_equals_full_catalogue_ranking(k: int, monkeypatch) -> None:
+    rng = np.random.default_rng(k)
+    n_users, n_items, n_slots = 300, 2_000, 6
+    affinity = rng.uniform(0.0, 1.0, (n_users, n_slots))
+    affinity[:5] = 0.0  # every score ties at 0: ranked by item code, beyond any length-ordered pool
+    scale = rng.choice([10.0, 15.0, 15.0 + 1e-7, 30.0, 60.0], n_items)  # ties and float32-equal products
+    scorer = AffinityScorer(affinity, rng.integers(0, n_slots, n_items), scale)
+    seen_counts = np.where(np.arange(n_users) < 2, 1_500, rng.integers(0, 20, n_users))  # heavy users exceed the pool
+    seen = sp.csr_matrix((np.ones(seen_counts.sum(), dtype=np.float32),
+                          np.concatenate([rng.choice(n_items, c, replace=False) for c in seen_counts]),
+                          np.r_[0, np.cumsum(seen_counts)]), shape=(n_users, n_items))
+    rows = np.arange(0, n_users, 2, dtype=np.int64)
+    widths = []
+    monkeypatch.setattr(ranker, "top_k_unseen", lambda f, s, r, kk: widths.append((s.shape[1], len(r))) or
+                        top_k_unseen(f, s, r, kk))
+    pooled = scorer.top_k_unseen(seen, rows, k)
+    full = top_k_unseen(scorer, seen, rows, k)
+    assert widths[0][0] < n_items / 3  # ranked on the pool ...
+    assert sum(n for width, n in widths[1:] if width == n_items) <= 10  # ... and few users fell back to the catalogue
+    for got, want in zip(pooled, full):
+        np.testing.assert_array_equal(got, want)
