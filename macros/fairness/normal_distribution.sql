@@ -24,8 +24,10 @@
     {%- set y = 'abs(' ~ x ~ ')' -%}
     {%- set ysq = '(' ~ y ~ ' * ' ~ y ~ ')' -%}
     {%- set inv_ysq = '(1.0 / (' ~ y ~ ' * ' ~ y ~ '))' -%}
-    {#- exp(-y^2) split as Cody does, exp(-r^2 - (y - r)(y + r)) with r = y rounded down to 1/16, for accuracy -#}
-    {%- set y16 = '(floor(16.0 * ' ~ y ~ ') / 16.0)' -%}
+    {#- exp(-y^2) split as Cody does, exp(-r^2 - (y - r)(y + r)) with r = y rounded down to 1/16, for accuracy.
+        r is cast to double: on Spark floor() is a bigint, bigint / 16.0 a DECIMAL(27,6), and its square rounded
+        to 6 decimals (r^2 needs 8), ~1e-7 off inside exp(). -#}
+    {%- set y16 = '(cast(floor(16.0 * ' ~ y ~ ') as double) / 16.0)' -%}
     {%- set exp_neg_ysq = 'exp(-' ~ y16 ~ ' * ' ~ y16 ~ ' - (' ~ y ~ ' - ' ~ y16 ~ ') * (' ~ y ~ ' + ' ~ y16 ~ '))' -%}
     {%- set a = ['1.85777706184603153e-1', '3.16112374387056560e0', '1.13864154151050156e2',
                  '3.77485237685302021e2', '3.20937758913846947e3'] -%}
