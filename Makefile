@@ -21,7 +21,8 @@ build: install
 	$(BIN)/python -m feedlab.build --dataset $(DATASET) --vars '$(VARS)'
 
 # pytest exits 5 when a selection collects no test: that is not a failure of the suite.
-test: install
+# The suite includes the Spark parity test, hence the spark venv (it also needs Java 17).
+test: install spark-install
 	$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then exit 0; else exit $$rc; fi
 
 report: install
