@@ -96,11 +96,11 @@ class AffinityScorer(PairScorer):
 
         A user's score depends on an item only through its topic and length, so the top-k lies among the
         longest items of each topic: only a pool of the ``k + q`` longest items per topic (and those tied with the
-        last of them) is ranked, q = the 99th percentile of the users' seen counts. A user's pooled top-k is exact when fewer than k unseen pooled
-        items exist only if nothing lies outside the pool, and otherwise when its k-th score beats the best score
-        any item outside the pool can reach (the first item past the pool in each topic bounds its topic, since
-        the float32 rounding of ``affinity * scale`` is monotone in ``scale``). Users failing that check are ranked
-        over the whole catalogue.
+        last of them) is ranked, q = the 99th percentile of the users' seen counts. A user's pooled top-k is
+        exact when nothing lies outside the pool, or when the user has k pooled results and the k-th beats the
+        best score any item outside the pool can reach (the first item past the pool in each topic bounds its
+        topic, since the float32 rounding of ``affinity * scale`` is monotone in ``scale``). Users failing that
+        check are ranked over the whole catalogue.
         """
         n_items, n_slots = len(self.codes), self.affinity.shape[1]
         if len(rows) == 0:
@@ -117,7 +117,8 @@ class AffinityScorer(PairScorer):
         c = pool[c]
         outside = np.isfinite(beyond)
         bound = (self.affinity[rows][:, outside] * beyond[outside]).astype(np.float32).max(axis=1, initial=-np.inf)
-        users, first, count = np.unique(r, return_index=True, return_counts=True)
+        first = np.flatnonzero(np.diff(r, prepend=-1))  # r is ordered by row: one run per user
+        users, count = r[first], np.diff(np.r_[first, len(r)])
         kth = np.full(len(rows), -np.inf, dtype=np.float32)
         found = np.zeros(len(rows), dtype=np.int64)
         at = np.searchsorted(rows, users)
@@ -190,7 +191,8 @@ class Retriever:
         r, c, score = top_k_unseen(self.primary, self.matrix, rows, self.cfg.n_candidates)
         if self.cfg.n_affinity > 0:
             r2, c2, _ = self.affinity.top_k_unseen(self.matrix, rows, self.cfg.n_affinity)
-            key = np.unique(np.r_[r * self.n_items + c, r2 * self.n_items + c2])
+            key = np.sort(np.r_[r * self.n_items + c, r2 * self.n_items + c2])
+            key = key[np.diff(key, prepend=-1) != 0]  # keys are >= 0
             r, c = key // self.n_items, key % self.n_items
             score = self.gather(self.primary, r, c)
             order = np.lexsort((c, -score, r))
@@ -199,14 +201,16 @@ class Retriever:
 
     def features(self, r: np.ndarray, c: np.ndarray, score: np.ndarray) -> pd.DataFrame:
         """Pair features plus retrieval features of pairs ordered by user then ``score`` (the primary score)."""
-        feats = self.featurizer(r, c)
-        feats["retrieval_score"] = score
-        feats["retrieval_rank"] = (np.arange(len(r)) - np.searchsorted(r, r, side="left") + 1).astype(np.float64)
-        feats["svd_score"] = np.nan if self.svd is None else self.gather(self.svd, r, c)
-        feats["recent_score"] = np.nan if self.recent is None else self.gather(self.recent, r, c)
+        nan = np.full(len(r), np.nan)
+        extra = {
+            "retrieval_score": score,
+            "retrieval_rank": (np.arange(len(r)) - np.searchsorted(r, r, side="left") + 1).astype(np.float64),
+            "svd_score": nan if self.svd is None else self.gather(self.svd, r, c),
+            "recent_score": nan if self.recent is None else self.gather(self.recent, r, c),
+        }
         if self.affinity is not None:
-            feats["affinity_score"] = self.gather(self.affinity, r, c)
-        return feats
+            extra["affinity_score"] = self.gather(self.affinity, r, c)
+        return self.featurizer(r, c, extra)
 
 
 def watch_examples(enc: Interactions, topic: np.ndarray, length: np.ndarray, cfg: RetrievalConfig,
