@@ -1,4 +1,4 @@
-"""Reproduction of the seed notebook's analysis on the seed-compat world.
+"""The seed notebook's Python-only steps, replayed on the seed-compat world, for the warehouse's SQL to analyse.
 
 The seed notebook (``TikTok.ipynb``) generates its world with ``np.random.seed(42)``, then:
 
@@ -8,15 +8,14 @@ The seed notebook (``TikTok.ipynb``) generates its world with ``np.random.seed(4
    highest SVD scores (seen videos included);
 3. splits the users 50/50 with ``np.random.shuffle`` -- the only draw from the global RNG after generation (the
    SVD has its own ``random_state``);
-4. per user: the mean watch time of the user's logged interactions (every row, repeats included) on a video of
-   the recommended list, NaN when there is none; group value = ``nanmean`` over the group's users; uplift in %;
-   Student's t-test (``ttest_ind``, equal variances, NaNs omitted);
-5. creator exposure = how many recommendation slots each creator's videos got in a group (only creators with at
-   least one slot), its Gini and the "long-tail share" = share of slots held by creators strictly below the
-   exposure's 0.8 quantile.
+4. per user: the mean watch time of the user's logged interactions on a video of the recommended list; group
+   means, uplift, Student's t-test; creator exposure, its Gini and long-tail share.
 
-Everything here replays those steps on a ``RandomState`` passed in, never on ``np.random``'s global state.
-The metric is in-sample and biased (see ``IN_SAMPLE_NOTE``); it is reproduced, not endorsed.
+Steps 1 and 3 need Python (sklearn's randomized SVD, the legacy NumPy stream): ``svd_feeds`` computes them for the
+python model ``int_seed_svd_feeds``. Everything else is SQL (models/marts/experiments): the control feed
+(``int_seed_feeds``), step 4 (``int_seed_reproduction``) and the comparison with the notebook's printed figures
+(``fct_seed_reproduction``).
+Everything here replays the steps on a ``RandomState`` passed in, never on ``np.random``'s global state.
 """
 from __future__ import annotations
 
@@ -24,7 +23,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import ttest_ind
 from sklearn.decomposition import TruncatedSVD
 
 from feedlab.errors import FeedlabInputError
@@ -34,71 +32,9 @@ SVD_COMPONENTS = 30
 SVD_RANDOM_STATE = 42
 FEED_SIZE = 10
 TOP_N_USER = 42
-TOP_N = 5
-LONG_TAIL_QUANTILE = 0.8
-SIGNIFICANT_DIGITS = 4
 
-# The notebook's printed outputs (cells 32, 39, 40, 49, 51), at the precision it printed them.
-SEED_FIGURES: dict[str, float] = {
-    "control_watch_time_s": 14.734923704109082,
-    "treatment_watch_time_s": 22.347761777615077,
-    "uplift_pct": 51.66526971146125,
-    "p_value": 2.4049013695309344e-55,
-    "creator_gini_control": 0.0,
-    "creator_gini_treatment": 0.5445474074074075,
-    "long_tail_share_control": 0.0,
-    "long_tail_share_treatment": 0.4592,
-    "user_42_svd_top5_rank1": 762.0,
-    "user_42_svd_top5_rank2": 293.0,
-    "user_42_svd_top5_rank3": 90.0,
-    "user_42_svd_top5_rank4": 43.0,
-    "user_42_svd_top5_rank5": 781.0,
-}
-
-IN_SAMPLE_NOTE = (
-    "Seed notebook figure, reproduced as computed there: in-sample and biased. The metric averages the watch time "
-    "the user already logged on recommended videos (no new exposure is simulated), the SVD is fit on those same "
-    "interactions, popularity ranks by the same watch times, and users without a logged view of any recommended "
-    "video drop out. Not an A/B estimate; see the simulated A/B."
-)
-
-
-@dataclass(frozen=True)
-class SeedFigures:
-    """The seed analysis' figures on one world.
-
-    control_values / treatment_values: (n_group_users,) float64 per-user metric (NaN: no logged view of the feed).
-    user_42_top5: the SVD's 5 best video ids for user 42, best first.
-    """
-
-    control_watch_time_s: float
-    treatment_watch_time_s: float
-    uplift_pct: float
-    t_statistic: float
-    p_value: float
-    creator_gini_control: float
-    creator_gini_treatment: float
-    long_tail_share_control: float
-    long_tail_share_treatment: float
-    user_42_top5: tuple[int, ...]
-    control_values: np.ndarray
-    treatment_values: np.ndarray
-
-    def as_dict(self) -> dict[str, float]:
-        """The figures keyed as ``SEED_FIGURES`` (top-5 as one entry per rank)."""
-        figures = {
-            "control_watch_time_s": self.control_watch_time_s,
-            "treatment_watch_time_s": self.treatment_watch_time_s,
-            "uplift_pct": self.uplift_pct,
-            "p_value": self.p_value,
-            "creator_gini_control": self.creator_gini_control,
-            "creator_gini_treatment": self.creator_gini_treatment,
-            "long_tail_share_control": self.long_tail_share_control,
-            "long_tail_share_treatment": self.long_tail_share_treatment,
-        }
-        for rank, video in enumerate(self.user_42_top5, start=1):
-            figures[f"user_42_svd_top5_rank{rank}"] = float(video)
-        return figures
+#: Columns of ``svd_feeds``' frame (the python model int_seed_svd_feeds).
+SVD_FEED_COLUMNS = ["user_id", "arm", "rank", "video_id"]
 
 
 @dataclass(frozen=True)
@@ -177,12 +113,6 @@ def top_k_positions(scores: np.ndarray, k: int) -> np.ndarray:
     return np.argsort(scores, axis=-1)[..., -k:][..., ::-1]
 
 
-def popularity_top_k(interactions: pd.DataFrame, k: int = FEED_SIZE) -> np.ndarray:
-    """(k,) video ids with the highest mean watch time, best first (pandas ``sort_values`` order)."""
-    means = interactions.groupby("video_id")["watch_time_s"].mean().sort_values(ascending=False)
-    return means.index.to_numpy(np.int64)[:k]
-
-
 def split_users(user_ids: np.ndarray, legacy: np.random.RandomState) -> tuple[np.ndarray, np.ndarray]:
     """Shuffle a copy of ``user_ids`` with ``legacy`` (as ``np.random.shuffle``) and cut it in half.
 
@@ -194,127 +124,37 @@ def split_users(user_ids: np.ndarray, legacy: np.random.RandomState) -> tuple[np
     return shuffled[:cut], shuffled[cut:]
 
 
-def watch_time_on_feed(interactions: pd.DataFrame, users: np.ndarray, feeds: np.ndarray) -> np.ndarray:
-    """(n_users,) mean logged watch time of each user on the videos of their feed; NaN when none was watched.
+def svd_feeds(interactions: pd.DataFrame, legacy: np.random.RandomState) -> pd.DataFrame:
+    """Every user's SVD top-``FEED_SIZE`` and the seed's 50/50 arm; ``legacy`` must be the RNG right after generation.
 
-    users: (n_users,) ids; feeds: (n_users, k) video ids of each user's feed (row i is users[i]'s feed).
-    Every logged interaction counts, repeated views of a video included, as in the notebook.
-    """
-    position = pd.Series(np.arange(len(users)), index=pd.Index(users, dtype=np.int64))
-    rows = position.reindex(interactions["user_id"].to_numpy(np.int64)).to_numpy()
-    in_group = ~np.isnan(rows)
-    rows = rows[in_group].astype(np.int64)
-    videos = interactions["video_id"].to_numpy(np.int64)[in_group]
-    watch = interactions["watch_time_s"].to_numpy(np.float64)[in_group]
-    on_feed = (feeds[rows] == videos[:, None]).any(axis=1)
-    sums = np.bincount(rows[on_feed], weights=watch[on_feed], minlength=len(users))
-    counts = np.bincount(rows[on_feed], minlength=len(users))
-    return np.divide(sums, counts, out=np.full(len(users), np.nan), where=counts > 0)
-
-
-def creator_exposure(feeds: np.ndarray, video_creator: pd.Series) -> np.ndarray:
-    """Slots per creator over all feeds, for creators with at least one slot, ordered by creator id.
-
-    feeds: (n_users, k) video ids; video_creator: creator id indexed by video id.
-    """
-    creators = video_creator.reindex(feeds.ravel()).to_numpy(np.int64)
-    return pd.Series(creators).value_counts().sort_index().to_numpy(np.int64)
-
-
-def gini(exposure: np.ndarray) -> float:
-    """Gini coefficient of a (n,) non-negative vector, 0 for an all-zero one (the notebook's formula)."""
-    x = np.sort(np.asarray(exposure, dtype=np.float64))
-    total = x.sum()
-    if total == 0:
-        return 0.0
-    n = x.size
-    return float(2 * np.sum(np.arange(1, n + 1) * x) / (n * total) - (n + 1) / n)
-
-
-def long_tail_share(exposure: np.ndarray, quantile: float = LONG_TAIL_QUANTILE) -> float:
-    """Share of slots held by creators strictly below the exposure's ``quantile`` (linear interpolation)."""
-    x = np.asarray(exposure, dtype=np.float64)
-    threshold = np.quantile(x, quantile)
-    return float(x[x < threshold].sum() / x.sum())
-
-
-def analyse(interactions: pd.DataFrame, legacy: np.random.RandomState) -> SeedFigures:
-    """Run the seed notebook's analysis on ``interactions``; ``legacy`` must be the RNG right after generation.
-
-    interactions: one row per view with user_id, video_id, creator_id, watch_time_s. ``legacy`` is advanced by
-    the split's shuffle.
+    interactions: one row per view with user_id, video_id, watch_time_s. ``legacy`` is advanced by the split's
+    shuffle. Returns one row per user with an interaction x rank (``SVD_FEED_COLUMNS``): user_id, arm ('control' or
+    'treatment'), rank (1 = best score; seen videos included, as in the notebook), video_id. Control users' rows
+    are their SVD lists too (user 42's top-5 is a seed figure whatever its arm); their served feed is popularity.
     """
     matrix = mean_watch_matrix(interactions)
-    scores = svd_scores(matrix)
-    treatment_feeds_all = matrix.video_ids[top_k_positions(scores, FEED_SIZE)]
-    user_row = pd.Series(np.arange(matrix.user_ids.size), index=matrix.user_ids)
-    if TOP_N_USER not in user_row.index:
+    if TOP_N_USER not in set(matrix.user_ids.tolist()):
         raise FeedlabInputError(f"user {TOP_N_USER} has no interaction; the seed's top-5 example needs one")
-    top5 = matrix.video_ids[top_k_positions(scores[user_row[TOP_N_USER]], TOP_N)]
-
-    control_users, treatment_users = split_users(matrix.user_ids, legacy)
-    popular = popularity_top_k(interactions)
-    control_feeds = np.tile(popular, (control_users.size, 1))
-    treatment_feeds = treatment_feeds_all[user_row.reindex(treatment_users).to_numpy()]
-
-    control_values = watch_time_on_feed(interactions, control_users, control_feeds)
-    treatment_values = watch_time_on_feed(interactions, treatment_users, treatment_feeds)
-    control_mean = float(np.nanmean(control_values))
-    treatment_mean = float(np.nanmean(treatment_values))
-    test = ttest_ind(treatment_values, control_values, nan_policy="omit")
-
-    video_creator = interactions.drop_duplicates("video_id").set_index("video_id")["creator_id"]
-    control_exposure = creator_exposure(control_feeds, video_creator)
-    treatment_exposure = creator_exposure(treatment_feeds, video_creator)
-    return SeedFigures(
-        control_watch_time_s=control_mean,
-        treatment_watch_time_s=treatment_mean,
-        uplift_pct=(treatment_mean - control_mean) / control_mean * 100,
-        t_statistic=float(test.statistic),
-        p_value=float(test.pvalue),
-        creator_gini_control=gini(control_exposure),
-        creator_gini_treatment=gini(treatment_exposure),
-        long_tail_share_control=long_tail_share(control_exposure),
-        long_tail_share_treatment=long_tail_share(treatment_exposure),
-        user_42_top5=tuple(int(v) for v in top5),
-        control_values=control_values,
-        treatment_values=treatment_values,
-    )
+    top = matrix.video_ids[top_k_positions(svd_scores(matrix), FEED_SIZE)]
+    _, treatment_users = split_users(matrix.user_ids, legacy)
+    n_users = matrix.user_ids.size
+    return pd.DataFrame({
+        "user_id": np.repeat(matrix.user_ids, FEED_SIZE),
+        "arm": np.repeat(np.where(np.isin(matrix.user_ids, treatment_users), "treatment", "control"), FEED_SIZE),
+        "rank": np.tile(np.arange(1, FEED_SIZE + 1, dtype=np.int64), n_users),
+        "video_id": top.ravel().astype(np.int64),
+    }, columns=SVD_FEED_COLUMNS)
 
 
-def reproduce_seed_analysis(cfg: WorldConfig, interactions: pd.DataFrame | None = None) -> SeedFigures:
-    """The seed notebook's figures on the seed-compat world of ``cfg``.
+def seed_svd_feeds(cfg: WorldConfig, interactions: pd.DataFrame | None = None) -> pd.DataFrame:
+    """``svd_feeds`` on the seed-compat world of ``cfg``.
 
     With ``interactions`` (e.g. the warehouse's sim_interactions) they are checked to equal the regenerated
-    world's and analysed; the split's RNG always comes from the regeneration.
+    world's and used; the split's RNG always comes from the regeneration.
     """
     regenerated, legacy = seed_compat_world(cfg)
     if interactions is None:
         interactions = regenerated
     else:
         assert_same_interactions(interactions, regenerated)
-    return analyse(interactions, legacy)
-
-
-def same_to_significant_digits(a: float, b: float, digits: int = SIGNIFICANT_DIGITS) -> bool:
-    """True when a and b round to the same ``digits`` significant digits (zero matches only |x| < 1e-12)."""
-    if abs(a) < 1e-12 or abs(b) < 1e-12:
-        return abs(a) < 1e-12 and abs(b) < 1e-12
-    return f"{a:.{digits - 1}e}" == f"{b:.{digits - 1}e}"
-
-
-def figures_frame(figures: SeedFigures) -> pd.DataFrame:
-    """One row per seed figure: figure, seed_value, warehouse_value, matches (4 significant digits), note."""
-    reproduced = figures.as_dict()
-    rows = [
-        {
-            "figure": name,
-            "seed_value": float(seed),
-            "warehouse_value": float(reproduced[name]),
-            "matches": same_to_significant_digits(seed, reproduced[name]),
-            "note": IN_SAMPLE_NOTE,
-        }
-        for name, seed in SEED_FIGURES.items()
-    ]
-    return pd.DataFrame(rows)
-
+    return svd_feeds(interactions, legacy)

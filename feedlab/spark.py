@@ -33,7 +33,7 @@ PYTHON_OUTPUTS = (
     "ml_ratings", "ml_items", "ml_users",
     "kr_interactions", "kr_items",
     "rec_svd", "rec_two_stage_lgbm", "rec_two_tower_mse", "rec_two_tower",
-    "int_ab_results", "int_srm_checks", "int_seed_reproduction", "fct_policy_comparisons",
+    "int_ab_results", "int_srm_checks", "int_seed_svd_feeds", "fct_policy_comparisons",
 )
 
 #: The BI marts whose Spark build must equal the DuckDB build.
@@ -63,7 +63,7 @@ def spark_dbt() -> Path | None:
 def export_python_outputs(warehouse: Path, out_dir: Path) -> list[str]:
     """Write each python model's table present in ``warehouse`` to ``out_dir/<model>.parquet``; returns the names.
 
-    A data set builds only its own source loaders (and seed_compat only int_seed_reproduction): absent tables are
+    A data set builds only its own source loaders (and seed_compat only int_seed_svd_feeds): absent tables are
     skipped. Files are written to a temporary name and renamed, so a reader never sees half a file.
     """
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,143 @@
+-- The seed notebook's figures (TikTok.ipynb) recomputed on the warehouse's seed-compat world, one row per figure it
+-- printed (seed_compat only; fct_seed_reproduction sets them beside the printed values). The feeds and the split
+-- come from int_seed_feeds; the rest is the notebook's analysis: per user, the mean of the user's logged watch times
+-- (every view, repeats included) on videos of the user's feed, users without one left out (nanmean); per arm, the
+-- mean over users; uplift in %; Student's two-sample t-test (pooled variance, as scipy's ttest_ind); creator
+-- exposure = slots per creator over the arm's feeds (creators with at least one), its Gini and long-tail share;
+-- user 42's SVD top-5. In-sample and biased: reproduced, not endorsed.
+{%- set seed_user = 42 %}
+{%- set seed_top_n = 5 %}
+-- int_seed_feeds is imported twice, each CTE used once: DuckDB inlines a CTE used once (its scan joins and
+-- aggregates directly) and materializes one used twice, which costs this small model a sixth of its time.
+with feed_slots as (
+
+    select arm, user_id, item_id from {{ ref('int_seed_feeds') }}
+
+),
+
+feed_creators as (
+
+    select arm, creator_id from {{ ref('int_seed_feeds') }}
+
+),
+
+interactions as (
+
+    select * from {{ ref('stg_interactions') }}
+
+),
+
+svd_feeds as (
+
+    select * from {{ python_output('int_seed_svd_feeds') }}
+
+),
+
+user_watch_time as (
+
+    select
+        feed_slots.arm,
+        feed_slots.user_id,
+        avg(interactions.watch_time_s) as watch_time_s
+    from feed_slots
+    inner join interactions
+        on interactions.user_id = feed_slots.user_id
+        and interactions.item_id = feed_slots.item_id
+    group by feed_slots.arm, feed_slots.user_id
+
+),
+
+arm_summaries as (
+
+    -- one row: n, mean and sample variance of each arm (conditional aggregates, one pass)
+    select
+        cast(count(case when arm = 'control' then 1 end) as double) as n_control,
+        cast(count(case when arm = 'treatment' then 1 end) as double) as n_treatment,
+        avg(case when arm = 'control' then watch_time_s end) as mean_control,
+        avg(case when arm = 'treatment' then watch_time_s end) as mean_treatment,
+        var_samp(case when arm = 'control' then watch_time_s end) as variance_control,
+        var_samp(case when arm = 'treatment' then watch_time_s end) as variance_treatment
+    from user_watch_time
+
+),
+
+t_test as (
+
+    -- Student's t of treatment - control with the pooled variance (equal variances, as the seed's ttest_ind)
+    select
+        mean_control,
+        mean_treatment,
+        (mean_treatment - mean_control)
+            / sqrt(
+                ((n_control - 1) * variance_control + (n_treatment - 1) * variance_treatment)
+                / (n_control + n_treatment - 2)
+                * (1 / n_control + 1 / n_treatment)
+            ) as t_statistic,
+        n_control + n_treatment - 2 as df
+    from arm_summaries
+
+),
+
+t_test_p_value as (
+
+    {{ student_t_p_value('t_test', 't_statistic', 'df') }}
+
+),
+
+ab_figures as (
+
+    select
+        mean_control,
+        mean_treatment,
+        100 * (mean_treatment - mean_control) / mean_control as uplift_pct,
+        p_value
+    from t_test_p_value
+
+),
+
+exposure as (
+
+    select arm, creator_id, count(*) as slots
+    from feed_creators
+    group by arm, creator_id
+
+),
+
+creator_gini as (
+
+    {{ gini('exposure', 'slots', ['arm']) }}
+
+),
+
+creator_long_tail as (
+
+    {{ long_tail_share('exposure', 'slots', ['arm']) }}
+
+),
+
+top_videos as (
+
+    select rank, video_id
+    from svd_feeds
+    where user_id = {{ seed_user }} and rank <= {{ seed_top_n }}
+
+),
+
+reproduced as (
+
+    select 'control_watch_time_s' as figure, mean_control as warehouse_value from ab_figures
+    union all select 'treatment_watch_time_s', mean_treatment from ab_figures
+    union all select 'uplift_pct', uplift_pct from ab_figures
+    union all select 'p_value', p_value from ab_figures
+    union all select {{ dbt.concat(["'creator_gini_'", 'arm']) }}, gini from creator_gini
+    union all select {{ dbt.concat(["'long_tail_share_'", 'arm']) }}, long_tail_share from creator_long_tail
+    union all
+    select
+        {{ dbt.concat(["'user_" ~ seed_user ~ "_svd_top" ~ seed_top_n ~ "_rank'", 'cast(rank as ' ~ dbt.type_string() ~ ')']) }},
+        video_id
+    from top_videos
+
+)
+
+select figure, cast(warehouse_value as double) as warehouse_value
+from reproduced
