@@ -119,7 +119,7 @@ class PairFeaturizer:
             feats[f"item_trend_{days}d"] = counts
         feats["item_trend_7d_share"] = feats["item_trend_7d"] / np.maximum(i_count, 1.0)
         feats.update(extra or {})
-        block = np.empty((len(rows), len(feats)))
+        block = np.empty((len(rows), len(feats)), order="F")  # column-major: contiguous writes per feature
         for j, values in enumerate(feats.values()):
             block[:, j] = values
         return pd.DataFrame(block, columns=list(feats), copy=False)

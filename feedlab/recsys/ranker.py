@@ -16,6 +16,7 @@ Two label modes:
 """
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -315,14 +316,13 @@ class FittedRanker:
     booster: lgb.Booster | None
     drop_rank: bool
     from_affinity: bool
-    num_threads: int
 
     def score(self, cand: Candidates, length: np.ndarray) -> np.ndarray:
         """Serving scores of the candidates, float64 of shape (n,)."""
         if self.booster is None:
             return cand.features["retrieval_score"].to_numpy(dtype=np.float64)
         feats = cand.features.drop(columns="retrieval_rank") if self.drop_rank else cand.features
-        score = self.booster.predict(feats, num_threads=self.num_threads)
+        score = self.booster.predict(feats, num_threads=os.cpu_count() or 1)  # per-row: threads do not matter
         if self.from_affinity:
             score = (score + affinity_ratio(cand, length)) * length_scale(length)[cand.cols]
         return score
@@ -387,7 +387,8 @@ def recommend_two_stage_lgbm(train: pd.DataFrame, users: Any, k: int = 10, *, it
         EASE regularisation and PureSVD rank (the SVD score is a feature; default 30 for presence, 0 = no SVD
         feature for watch time, where presence carries little signal).
     random_state, num_threads : int
-        LightGBM seed and threads; output is bit-for-bit identical for equal values.
+        LightGBM seed and training threads (prediction uses every core); output is bit-for-bit identical for
+        equal values.
 
     Returns
     -------
@@ -432,7 +433,7 @@ def recommend_two_stage_lgbm(train: pd.DataFrame, users: Any, k: int = 10, *, it
     fallback = bool(target.sum() == 0)
     booster = None if fallback else fit_ranker(examples, target, params, n_rounds, gain, base)
     trained = time.perf_counter()
-    ranker = FittedRanker(booster, drop_rank=watch, from_affinity=base is not None, num_threads=num_threads)
+    ranker = FittedRanker(booster, drop_rank=watch, from_affinity=base is not None)
     r, c, score = serve(Retriever(enc, topic, length, cfg), ranker, rows, length, k)
     recs = recs_frame("two_stage_lgbm", enc, r, c, score)
     info_params = {"objective": objective, "label": label, "n_candidates": cfg.n_candidates,
