@@ -209,6 +209,27 @@ def load_average() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
+def run_monitored(cmd: list[str], console_log: Path, timeout: float | None) -> tuple[str, float, BuildMonitor]:
+    """Run ``cmd`` in its own session under a :class:`BuildMonitor` (console copied to ``console_log``), killing
+    its process tree after ``timeout`` seconds; returns the status ("ok", "failed (exit N)" or "stopped after
+    ..."), the wall seconds and the stopped monitor."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=PROJECT_DIR, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    monitor = BuildMonitor(proc, console_log)
+    status = "ok"
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        status = f"stopped after {timeout:.0f} s timeout"
+        kill_tree(proc)
+    wall = time.perf_counter() - started
+    monitor.stop()
+    if status == "ok" and proc.returncode != 0:
+        status = f"failed (exit {proc.returncode})"
+    return status, wall, monitor
+
+
 def run_build(dataset: str, dbt_vars: dict, workdir: Path, dbt_args: list[str], timeout: float | None) -> dict:
     """Build one warehouse from nothing in a child process; wall seconds, peak RSS and per-stage seconds/peaks."""
     if workdir.exists():
@@ -221,20 +242,7 @@ def run_build(dataset: str, dbt_vars: dict, workdir: Path, dbt_args: list[str], 
         "--log-path", str(workdir / "logs"), *dbt_args,
     ]
     load_before = load_average()
-    started = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=PROJECT_DIR, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
-    monitor = BuildMonitor(proc, workdir / "console.log")
-    status = "ok"
-    try:
-        proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        status = f"stopped after {timeout:.0f} s timeout"
-        kill_tree(proc)
-    wall = time.perf_counter() - started
-    monitor.stop()
-    if status == "ok" and proc.returncode != 0:
-        status = f"failed (exit {proc.returncode})"
+    status, wall, monitor = run_monitored(cmd, workdir / "console.log", timeout)
 
     nodes = dict(monitor.done)
     run_results = target / "run_results.json"

@@ -31,7 +31,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run import (  # noqa: E402
-    PROJECT_DIR, SCALES, BuildMonitor, kill_tree, load_average, memory_gib, run_build, stage_of, stage_sort_key,
+    PROJECT_DIR, SCALES, load_average, memory_gib, run_build, run_monitored, stage_of, stage_sort_key,
 )
 
 from feedlab import spark  # noqa: E402
@@ -66,20 +66,7 @@ def spark_build(outputs: Path, spark_dir: Path, dbt_vars: dict, timeout: float |
     cmd = [sys.executable, "-m", "feedlab.spark", "build", "--outputs", str(outputs), "--spark-dir", str(spark_dir),
            "--vars", json.dumps({**dbt_vars, "dataset": "synthetic"})]
     load_before = load_average()
-    started = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=PROJECT_DIR, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
-    monitor = BuildMonitor(proc, spark_dir.with_name("spark_console.log"))
-    status = "ok"
-    try:
-        proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        status = f"stopped after {timeout:.0f} s timeout"
-        kill_tree(proc)
-    wall = time.perf_counter() - started
-    monitor.stop()
-    if status == "ok" and proc.returncode != 0:
-        status = f"failed (exit {proc.returncode})"
+    status, wall, monitor = run_monitored(cmd, spark_dir.with_name("spark_console.log"), timeout)
     return {"status": status, "wall_seconds": round(wall, 2), "peak_rss_gib": round(monitor.peak_kib / 2**20, 2),
             "load_average_before": load_before, "load_average_after": load_average(),
             "nodes": node_seconds(spark_dir / "target" / "run_results.json"),
