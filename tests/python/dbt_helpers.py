@@ -1,8 +1,10 @@
 """Constants and helpers for tests that build warehouses (imported by name; fixtures live in conftest.py)."""
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
+from types import ModuleType
 
 import duckdb
 
@@ -19,3 +21,12 @@ def query(warehouse: Path, sql: str) -> list[tuple]:
     """Run one read-only query against a built warehouse."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
         return con.sql(sql).fetchall()
+
+
+def load_bench_script(filename: str) -> ModuleType:
+    """Import a script of bench/ (not a package) as a module, e.g. ``load_bench_script("run.py")``."""
+    path = Path(__file__).resolve().parents[2] / "bench" / filename
+    spec = importlib.util.spec_from_file_location(f"bench_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -1,24 +1,19 @@
 """Fast checks of bench/run.py's helpers (stage mapping, dbt log parsing, process-tree RSS). No timing assertions."""
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
-BENCH_RUN = Path(__file__).resolve().parents[2] / "bench" / "run.py"
+from dbt_helpers import load_bench_script
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("bench_run", BENCH_RUN)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_bench_script("run.py")
 
 
 @pytest.mark.parametrize(

@@ -1,21 +1,17 @@
 """Fast checks of bench/spark_bench.py's helpers (run_results parsing, stages, the Markdown table); no Spark."""
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
 
-SPARK_BENCH = Path(__file__).resolve().parents[2] / "bench" / "spark_bench.py"
+from dbt_helpers import load_bench_script
 
 
 @pytest.fixture(scope="module")
 def spark_bench():
-    spec = importlib.util.spec_from_file_location("spark_bench", SPARK_BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_bench_script("spark_bench.py")
 
 
 def test_node_seconds_keeps_models_seeds_and_tests(spark_bench, tmp_path: Path) -> None:
