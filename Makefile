@@ -34,9 +34,11 @@ summary: install
 export: install
 	$(BIN)/python -m feedlab.export --warehouse warehouse/$(DATASET).duckdb --out exports/$(DATASET)/
 
-# DuckDB builds at 1x/10x/100x, then the 1x and 10x worlds on Spark beside DuckDB (needs Java 17).
+# DuckDB builds at 1x/10x/100x, the seed notebook's method beside the warehouse's model on the seed-compat world,
+# then the 1x and 10x worlds on Spark beside DuckDB (needs Java 17).
 bench: install spark-install
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/seed_method.py --repeat 31
 	$(BIN)/python bench/spark_bench.py
 
 # Optional Spark target (issue: scaling out): its own venv, so the default install stays lean. Needs Java 17.

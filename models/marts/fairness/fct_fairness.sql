@@ -38,21 +38,15 @@ counts as (
 
 ),
 
-gini_exposed as (
+exposed_concentration as (
 
-    {{ gini('exposed', 'exposures', ['policy', 'k']) }}
-
-),
-
-gini_all_creators as (
-
-    {{ gini('exposure', 'exposures', ['policy', 'k']) }}
+    {{ exposure_concentration('exposed', 'exposures', ['policy', 'k']) }}
 
 ),
 
-long_tail as (
+all_creators_concentration as (
 
-    {{ long_tail_share('exposed', 'exposures', ['policy', 'k']) }}
+    {{ exposure_concentration('exposure', 'exposures', ['policy', 'k']) }}
 
 ),
 
@@ -72,22 +66,20 @@ final as (
         counts.total_exposures,
         counts.n_items_recommended,
         catalog.n_items_catalog,
-        gini_exposed.gini as gini_exposed,
-        gini_all_creators.gini as gini_all_creators,
-        long_tail.long_tail_share,
-        long_tail.long_tail_threshold,
+        exposed_concentration.gini as gini_exposed,
+        all_creators_concentration.gini as gini_all_creators,
+        exposed_concentration.long_tail_share,
+        exposed_concentration.long_tail_threshold,
         cast(counts.n_creators_exposed as double) / nullif(counts.n_creators, 0) as creator_coverage,
         cast(counts.n_items_recommended as double) / nullif(catalog.n_items_catalog, 0) as item_coverage,
         entropy.entropy_normalized as exposure_entropy,
         entropy.entropy_nats as exposure_entropy_nats
     from counts
     cross join catalog
-    left join gini_exposed
-        on counts.policy = gini_exposed.policy and counts.k = gini_exposed.k
-    left join gini_all_creators
-        on counts.policy = gini_all_creators.policy and counts.k = gini_all_creators.k
-    left join long_tail
-        on counts.policy = long_tail.policy and counts.k = long_tail.k
+    left join exposed_concentration
+        on counts.policy = exposed_concentration.policy and counts.k = exposed_concentration.k
+    left join all_creators_concentration
+        on counts.policy = all_creators_concentration.policy and counts.k = all_creators_concentration.k
     left join entropy
         on counts.policy = entropy.policy and counts.k = entropy.k
 
