@@ -276,8 +276,9 @@ def write_markdown(report: dict, path: Path) -> None:
         "opened read-only): query planning and execution. The model reads `int_seed_feeds`, the staging view "
         "`stg_interactions` and `int_seed_svd_feeds`; it computes the per-user metric (join and group by), the "
         "arms' moments, the t statistic and its p-value (macro `student_t_p_value`: Hill's expansion and a "
-        "Chebyshev erfc), creator exposure with the `gini` and `long_tail_share` macros, and user 42's top-5 -- no "
-        "Python. (`fct_seed_reproduction` then sets the figures beside the notebook's printed values.)",
+        "Chebyshev erfc), creator exposure, its Gini and long-tail share in one pass (macro "
+        "`exposure_concentration`), and user 42's top-5 -- no Python. (`fct_seed_reproduction` then sets the "
+        "figures beside the notebook's printed values.)",
         "* **Reference**: the model that builds the feeds, `int_seed_feeds`, timed the same way (not part of the "
         "ratio: the seed side gets the feeds as input too); and `dbt run` of both models on a copy of the "
         "warehouse (dbt's node times include its own overhead; the command includes dbt's start-up).",
