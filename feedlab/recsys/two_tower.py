@@ -135,9 +135,27 @@ def _mlp(keras: Any, seed: int) -> Any:
     return keras.Sequential(layers)
 
 
-def _epoch_batches(rng: np.random.Generator, n_rows: int, batch_size: int) -> np.ndarray:
-    """Shuffled row indices of one epoch as shape (n_batches, batch_size); the ragged tail is dropped."""
-    n_batches = max(1, n_rows // batch_size)
+def step_schedule(n_rows: int, batch_size: int, epochs: int, max_steps: int) -> tuple[int, int]:
+    """``(epochs, batches per epoch)`` for ``n_rows`` rows: at most ``epochs`` whole passes and ``max_steps`` batches.
+
+    Whole passes while one fits in ``max_steps``; otherwise a single partial pass of ``max_steps`` batches (the first
+    batches of a seeded shuffle, i.e. a uniform sample of rows), so that the cost stays bounded however many rows
+    there are.
+    """
+    per_epoch = max(1, n_rows // batch_size)
+    if max_steps < 1:
+        raise ValueError(f"max_steps must be at least 1, got {max_steps}")
+    whole_passes = max_steps // per_epoch
+    if whole_passes >= 1:
+        return min(epochs, whole_passes), per_epoch
+    return 1, max_steps
+
+
+def _epoch_batches(rng: np.random.Generator, n_rows: int, batch_size: int, n_batches: int | None = None) -> np.ndarray:
+    """Shuffled row indices of one epoch as shape (n_batches, batch_size): by default every whole batch (the ragged
+    tail is dropped), else the first ``n_batches`` of them."""
+    whole = max(1, n_rows // batch_size)
+    n_batches = whole if n_batches is None else min(n_batches, whole)
     perm = rng.permutation(n_rows)
     if n_rows < batch_size:
         perm = np.resize(perm, batch_size)
@@ -159,7 +177,7 @@ def train_mse(model: DualEncoder, enc: Interactions, target: np.ndarray, epochs:
 
 
 def train_softmax(model: DualEncoder, enc: Interactions, epochs: int, batch_size: int, learning_rate: float,
-                  temperature: float, logq: bool, seed: int) -> None:
+                  temperature: float, logq: bool, seed: int, batches_per_epoch: int | None = None) -> None:
     """In-batch sampled softmax: each row's item is the positive, the batch's other items the negatives.
 
     Logits are cosine / ``temperature``; with ``logq`` the log of each item's training frequency is subtracted
@@ -179,12 +197,13 @@ def train_softmax(model: DualEncoder, enc: Interactions, epochs: int, batch_size
         labels = tf.range(tf.shape(i)[0])
         return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits))
 
-    _fit(model, loss_fn, enc.n_rows, epochs, batch_size, learning_rate, seed)
+    _fit(model, loss_fn, enc.n_rows, epochs, batch_size, learning_rate, seed, batches_per_epoch)
 
 
 def _fit(model: DualEncoder, loss_fn: Any, n_rows: int, epochs: int, batch_size: int, learning_rate: float,
-         seed: int) -> None:
-    """Adam over ``epochs`` seeded shuffles; each epoch runs as one compiled graph loop over its batches.
+         seed: int, batches_per_epoch: int | None = None) -> None:
+    """Adam over ``epochs`` seeded shuffles (their first ``batches_per_epoch`` batches when given); each epoch runs
+    as one compiled graph loop over its batches.
 
     Graph mode without XLA: on these small towers XLA's ~2 s compile costs more than its faster steps save.
     """
@@ -203,7 +222,7 @@ def _fit(model: DualEncoder, loss_fn: Any, n_rows: int, epochs: int, batch_size:
 
     rng = np.random.default_rng(seed)
     for _ in range(epochs):
-        run_epoch(tf.constant(_epoch_batches(rng, n_rows, batch_size)))
+        run_epoch(tf.constant(_epoch_batches(rng, n_rows, batch_size, batches_per_epoch)))
 
 
 def _recommend(policy: str, train: pd.DataFrame, users: Any, k: int, items: pd.DataFrame | None,
@@ -271,8 +290,9 @@ def recommend_two_tower(train: pd.DataFrame, users: Any, k: int = 10, *, items: 
     train, users, k, items :
         As in :func:`recommend_two_tower_mse`.
     epochs, max_steps, batch_size, learning_rate : int, int, int, float
-        Adam training schedule: ``epochs`` passes, reduced to whole passes within ``max_steps`` batches (at least
-        one) so that large inputs keep a bounded cost; the batch is also the negative sample.
+        Adam training schedule: ``epochs`` passes, reduced to whole passes within ``max_steps`` batches, or to one
+        partial pass of ``max_steps`` batches when a whole pass has more (:func:`step_schedule`), so that large
+        inputs keep a bounded cost; the batch is also the negative sample.
     temperature : float
         Softmax temperature on the cosine logits.
     logq : bool
@@ -287,12 +307,13 @@ def recommend_two_tower(train: pd.DataFrame, users: Any, k: int = 10, *, items: 
     recs, info :
         As in :func:`recommend_two_tower_mse`.
     """
-    epochs = min(epochs, max(1, max_steps // max(1, len(train) // batch_size)))
-    params = {"epochs": epochs, "max_steps": max_steps, "batch_size": batch_size, "learning_rate": learning_rate,
-              "temperature": temperature, "logq": logq, "id_dim": id_dim, "random_state": random_state,
-              "k": k, "loss": "in_batch_softmax"}
+    epochs, batches_per_epoch = step_schedule(len(train), batch_size, epochs, max_steps)
+    params = {"epochs": epochs, "max_steps": max_steps, "steps": epochs * batches_per_epoch, "batch_size": batch_size,
+              "learning_rate": learning_rate, "temperature": temperature, "logq": logq, "id_dim": id_dim,
+              "random_state": random_state, "k": k, "loss": "in_batch_softmax"}
 
     def fit(model: DualEncoder, enc: Interactions, inputs: TowerInputs) -> None:
-        train_softmax(model, enc, epochs, batch_size, learning_rate, temperature, logq, random_state)
+        train_softmax(model, enc, epochs, batch_size, learning_rate, temperature, logq, random_state,
+                      batches_per_epoch)
 
     return _recommend("two_tower", train, users, k, items, id_dim, fit, params)

@@ -10,6 +10,7 @@ from feedlab.errors import FeedlabInputError
 from feedlab.recsys.common import encode, interaction_matrix, top_k_rows, top_k_unseen
 from feedlab.recsys.features import PairFeaturizer, item_topics, time_split
 from feedlab.recsys.ranker import RetrievalConfig, training_examples
+from feedlab.recsys.two_tower import _epoch_batches, step_schedule
 from recsys_worlds import planted_world
 
 
@@ -157,3 +158,29 @@ def test_gather_by_pairs_matches_dense_rows() -> None:
                                dense_svd, rtol=1e-5, atol=1e-6)
     np.testing.assert_array_equal(retrieval.gather(affinity, rows, cols, enc.n_items, by_pairs=True), dense_aff)
     assert not retrieval.pair_gather(3_000, 1_200) and retrieval.pair_gather(300_000, 120_000)
+
+
+@pytest.mark.parametrize(
+    ("n_rows", "epochs", "expected"),
+    [
+        (161_000, 10, (6, 314)),  # the 1x world: whole passes within 2,000 steps, as before
+        (161_000, 3, (3, 314)),
+        (100, 10, (10, 1)),  # fewer rows than a batch: one (resized) batch per pass
+        (17_700_000, 10, (1, 2000)),  # the 100x world: one partial pass, the cost stays bounded
+    ],
+)
+def test_step_schedule_keeps_whole_passes_and_bounds_the_steps(n_rows, epochs, expected):
+    assert step_schedule(n_rows, 512, epochs, max_steps=2000) == expected
+
+
+def test_step_schedule_rejects_a_non_positive_bound():
+    with pytest.raises(ValueError, match="max_steps"):
+        step_schedule(1000, 10, 1, max_steps=0)
+
+
+def test_partial_epoch_is_the_first_batches_of_the_same_seeded_shuffle():
+    full = _epoch_batches(np.random.default_rng(7), 1000, 10)
+    partial = _epoch_batches(np.random.default_rng(7), 1000, 10, n_batches=30)
+    assert full.shape == (100, 10) and partial.shape == (30, 10)
+    np.testing.assert_array_equal(partial, full[:30])
+    assert len(np.unique(partial)) == 300  # a sample without repeats
