@@ -21,8 +21,13 @@ import scipy.sparse as sp
 from feedlab.errors import FeedlabInputError
 
 OUTPUT_COLUMNS = ("policy", "user_id", "item_id", "rank", "score")
-SCORE_BUDGET_ELEMENTS = 1 << 25  # dense float32 scores held at once while ranking (128 MiB)
+#: Dense float32 scores held at once while ranking (32 MiB): a batch stays in the 32 MiB L3 cache between the product
+#: that writes it and the reductions that read it (128 MiB batches made top_k_unseen ~25 % slower at 120k items).
+SCORE_BUDGET_ELEMENTS = 1 << 23
 BOUND_BLOCKS = 1024  # column blocks whose maxima bound a row's k-th largest score (vs 512: 1.5-2x faster, 120k wide)
+#: order_by_row_score sorts runs of equal rows in a padded (runs, longest run) array unless the padding would exceed
+#: this many times the entries (then one global lexsort is cheaper).
+RAGGED_PADDING_FACTOR = 4
 _REQUIRED = ("user_id", "item_id", "event_at", "value")
 
 
@@ -195,18 +200,20 @@ def top_k_rows(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.n
     b, n = scores.shape
     width = n // BOUND_BLOCKS
     if width >= 4 and k <= BOUND_BLOCKS:
-        body = scores[:, : width * BOUND_BLOCKS].reshape(b, BOUND_BLOCKS, width)
-        maxima = body.max(axis=2)
+        # block j is the strided column set j, j + BOUND_BLOCKS, j + 2 BOUND_BLOCKS, ...: its maxima are an
+        # elementwise max over `width` contiguous slices, 3x faster than the maxima of contiguous column runs
+        body = scores[:, : width * BOUND_BLOCKS].reshape(b, width, BOUND_BLOCKS)
+        maxima = body.max(axis=1)
         bound = np.partition(maxima, BOUND_BLOCKS - k, axis=1)[:, BOUND_BLOCKS - k]
         b_row, b_block = np.nonzero(maxima >= bound[:, None])
-        sub = body[b_row, b_block]  # (n_blocks_kept, width)
+        sub = body[b_row, :, b_block]  # (n_blocks_kept, width)
         keep = sub >= bound[b_row, None]
         keep &= sub > -np.inf
         i, w = np.nonzero(keep)
         tail = scores[:, width * BOUND_BLOCKS:]
         t_row, t_col = np.nonzero((tail >= bound[:, None]) & (tail > -np.inf))
         row = np.r_[b_row[i], t_row]
-        col = np.r_[b_block[i].astype(np.int64) * width + w, t_col + width * BOUND_BLOCKS]
+        col = np.r_[w.astype(np.int64) * BOUND_BLOCKS + b_block[i], t_col + width * BOUND_BLOCKS]
     else:
         if k < n:
             bound = np.partition(scores, n - k, axis=1)[:, n - k]
@@ -216,9 +223,37 @@ def top_k_rows(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.n
         candidate &= scores > -np.inf
         row, col = np.nonzero(candidate)
     val = scores[row, col]
-    order = np.lexsort((col, -val, row))
+    order = order_by_row_score(row, col, val)
     keep_k = order[_position_in_group(row[order]) < k]
     return row[keep_k].astype(np.int64), col[keep_k].astype(np.int64), val[keep_k]
+
+
+def order_by_row_score(row: np.ndarray, col: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """The permutation ``np.lexsort((col, -score, row))`` of shape (n,), int64: by row, score descending, col
+    ascending, remaining ties by position. ``row`` and ``col`` are integer codes, ``score`` floats, all of shape (n,).
+
+    Each run of equal rows is sorted on its own, as one row of a padded (runs, longest run) complex array with real
+    part -score and imaginary part col (NumPy orders complex numbers by real, then imaginary part; a stable sort
+    keeps lexsort's ties): several times faster than lexsort's three global stable sorts on candidate lists of a
+    few hundred items per user. Rows out of order are first grouped by a stable sort (linear on a few sorted
+    runs). NaN scores, or runs so ragged that the padding would exceed ``RAGGED_PADDING_FACTOR`` times the
+    entries, take lexsort itself.
+    """
+    if len(row) == 0 or np.isnan(score).any():
+        return np.lexsort((col, -score, row))
+    grouped = np.arange(len(row)) if (np.diff(row) >= 0).all() else np.argsort(row, kind="stable")
+    row_g = row[grouped]
+    starts = np.flatnonzero(np.r_[True, row_g[1:] != row_g[:-1]])
+    counts = np.diff(np.r_[starts, len(row)])
+    longest = int(counts.max())
+    if len(starts) * longest > RAGGED_PADDING_FACTOR * len(row) + 1024:
+        return np.lexsort((col, -score, row))
+    run = np.repeat(np.arange(len(starts)), counts)
+    at = np.arange(len(row)) - starts[run]
+    keys = np.full((len(starts), longest), complex(np.inf, np.inf))  # padding sorts after every finite entry
+    keys[run, at] = -score[grouped].astype(np.float64) + 1j * col[grouped].astype(np.float64)
+    order = np.argsort(keys, axis=1, kind="stable")
+    return grouped[(starts[:, None] + order)[np.arange(longest)[None, :] < counts[:, None]]]
 
 
 def _position_in_group(sorted_keys: np.ndarray) -> np.ndarray:
@@ -242,7 +277,7 @@ def recs_frame(policy: str, enc: Interactions, row: np.ndarray, col: np.ndarray,
 
 def rank_by_score(row: np.ndarray, col: np.ndarray, score: np.ndarray, k: int) -> np.ndarray:
     """Indices that order (row, col, score) triples by row, score descending, col ascending, keeping k per row."""
-    order = np.lexsort((col, -score, row))
+    order = order_by_row_score(row, col, score)
     return order[_position_in_group(row[order]) < k]
 
 

@@ -27,8 +27,8 @@ import pandas as pd
 import scipy.sparse as sp
 
 from feedlab.errors import FeedlabInputError
-from feedlab.recsys.common import (Interactions, check_k, encode, interaction_matrix, rank_by_score, recs_frame,
-                                   run_info, top_k_unseen, user_codes)
+from feedlab.recsys.common import (Interactions, check_k, encode, interaction_matrix, order_by_row_score,
+                                   rank_by_score, recs_frame, run_info, top_k_unseen, user_codes)
 from feedlab.recsys.features import (CATEGORICAL, PairFeaturizer, item_topics, last_rows, normalised_value,
                                      time_split)
 from feedlab.recsys.retrieval import PairScorer, ScoreRows, fit_ease, gather, matrix_scorer, pair_gather
@@ -196,7 +196,7 @@ class Retriever:
             key = key[np.diff(key, prepend=-1) != 0]  # keys are >= 0
             r, c = key // self.n_items, key % self.n_items
             score = self.gather(self.primary, r, c)
-            order = np.lexsort((c, -score, r))
+            order = order_by_row_score(r, c, score)
             r, c, score = r[order], c[order], score[order]
         return Candidates(r, c, self.features(r, c, score))
 
@@ -224,7 +224,7 @@ def watch_examples(enc: Interactions, topic: np.ndarray, length: np.ndarray, cfg
     retriever = Retriever(enc.subset(~held), topic, length, cfg, with_affinity=True)
     r, c, label = enc.user[held].astype(np.int64), enc.item[held].astype(np.int64), enc.value[held]
     score = retriever.gather(retriever.primary, r, c) if len(r) else np.zeros(0)
-    order = np.lexsort((c, -score, r))
+    order = order_by_row_score(r, c, score)
     r, c, score, label = r[order], c[order], score[order], label[order]
     return Candidates(r, c, retriever.features(r, c, score)), label
 

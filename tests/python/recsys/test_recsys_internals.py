@@ -7,7 +7,7 @@ import pytest
 import scipy.sparse as sp
 
 from feedlab.errors import FeedlabInputError
-from feedlab.recsys.common import encode, interaction_matrix, top_k_rows, top_k_unseen
+from feedlab.recsys.common import encode, interaction_matrix, order_by_row_score, top_k_rows, top_k_unseen
 from feedlab.recsys.features import PairFeaturizer, item_topics, time_split
 from feedlab.recsys.ranker import RetrievalConfig, training_examples
 from feedlab.recsys.two_tower import _epoch_batches, step_schedule
@@ -55,6 +55,30 @@ def test_top_k_rows_block_bound_matches_full_sort(monkeypatch) -> None:
     finite = np.isfinite(np.take_along_axis(scores, expected, axis=1))
     assert row.tolist() == np.repeat(np.arange(50), finite.sum(axis=1)).tolist()
     assert col.tolist() == expected[finite].tolist()
+
+
+@pytest.mark.parametrize("case", ["runs", "unsorted_rows", "ragged", "nan", "float32", "empty"])
+def test_order_by_row_score_is_lexsort(case: str) -> None:
+    rng = np.random.default_rng(1)
+    n = 0 if case == "empty" else 3_000
+    row = np.sort(rng.integers(0, 40, n))
+    col = rng.integers(0, 25, n)  # repeated (row, col) pairs: ties left to position, as lexsort does
+    score = np.round(rng.standard_normal(n), 1)  # many ties
+    score[rng.random(n) < 0.05] = -np.inf
+    score[rng.random(n) < 0.05] = np.inf
+    score[rng.random(n) < 0.05] = -0.0
+    if case == "unsorted_rows":
+        row = rng.permutation(row)
+    if case == "ragged":
+        row[: n // 2] = 0  # one run of half the entries: padding would exceed the factor
+    if case == "nan":
+        score[::100] = np.nan
+    if case == "float32":
+        score = score.astype(np.float32)
+    expected = np.lexsort((col, -score, row))
+    order = order_by_row_score(row, col, score)
+    assert order.dtype == np.int64 or len(order) == 0
+    np.testing.assert_array_equal(order, expected)
 
 
 def test_top_k_unseen_masks_seen_and_batches(monkeypatch) -> None:
