@@ -200,20 +200,18 @@ def top_k_rows(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.n
     b, n = scores.shape
     width = n // BOUND_BLOCKS
     if width >= 4 and k <= BOUND_BLOCKS:
-        # block j is the strided column set j, j + BOUND_BLOCKS, j + 2 BOUND_BLOCKS, ...: its maxima are an
-        # elementwise max over `width` contiguous slices, 3x faster than the maxima of contiguous column runs
-        body = scores[:, : width * BOUND_BLOCKS].reshape(b, width, BOUND_BLOCKS)
-        maxima = body.max(axis=1)
+        body = scores[:, : width * BOUND_BLOCKS].reshape(b, BOUND_BLOCKS, width)
+        maxima = body.max(axis=2)
         bound = np.partition(maxima, BOUND_BLOCKS - k, axis=1)[:, BOUND_BLOCKS - k]
         b_row, b_block = np.nonzero(maxima >= bound[:, None])
-        sub = body[b_row, :, b_block]  # (n_blocks_kept, width)
+        sub = body[b_row, b_block]  # (n_blocks_kept, width)
         keep = sub >= bound[b_row, None]
         keep &= sub > -np.inf
         i, w = np.nonzero(keep)
         tail = scores[:, width * BOUND_BLOCKS:]
         t_row, t_col = np.nonzero((tail >= bound[:, None]) & (tail > -np.inf))
         row = np.r_[b_row[i], t_row]
-        col = np.r_[w.astype(np.int64) * BOUND_BLOCKS + b_block[i], t_col + width * BOUND_BLOCKS]
+        col = np.r_[b_block[i].astype(np.int64) * width + w, t_col + width * BOUND_BLOCKS]
     else:
         if k < n:
             bound = np.partition(scores, n - k, axis=1)[:, n - k]
