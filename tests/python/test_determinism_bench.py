@@ -1,0 +1,38 @@
+"""bench/determinism.py's comparison of two warehouses, on two small DuckDB files (no dbt build)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import numpy as np
+
+from dbt_helpers import load_bench_script
+
+
+def _warehouse(path: Path, mean: float, seconds: float, item: int) -> Path:
+    with duckdb.connect(str(path)) as con:
+        con.execute("create table same as select 1 as id, 'a' as name")
+        con.execute(f"create table means as select 1 as id, {mean!r}::double as mean")
+        con.execute(f"create table rec_svd as select 7 as item_id, {seconds!r}::double as run_seconds")
+        con.execute(f"create table ranks as select {item} as item_id")
+    return path
+
+
+def test_compare_separates_identical_timing_float_and_other_differences(tmp_path: Path) -> None:
+    bench = load_bench_script("determinism.py")
+    first = _warehouse(tmp_path / "a.duckdb", 0.1 + 0.2, 1.0, 3)
+    second = _warehouse(tmp_path / "b.duckdb", 0.3, 2.0, 4)
+    report = bench.compare(first, second)
+    assert report["identical"] == ["same"]
+    assert report["timing_only"] == ["rec_svd"]
+    assert set(report["differing"]) == {"means", "ranks"}
+    relative = report["differing"]["means"]["columns"]["mean"]
+    assert relative == abs((0.1 + 0.2) - 0.3) / (0.1 + 0.2) > 0
+    assert report["differing"]["ranks"]["columns"] == {"item_id": "INTEGER"}
+
+
+def test_max_relative_difference_compares_sorted_values() -> None:
+    bench = load_bench_script("determinism.py")
+    assert bench.max_relative_difference(np.array([2.0, 1.0]), np.array([1.0, 2.0])) == 0.0
+    assert bench.max_relative_difference(np.array([1.0, 4.0]), np.array([1.0, 5.0])) == 0.2
+    assert bench.max_relative_difference(np.array([1.0]), np.array([1.0, 2.0])) == float("inf")
