@@ -14,7 +14,6 @@ Results: bench/results/determinism.json and determinism.md.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import subprocess
@@ -25,7 +24,10 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import run as bench_run  # noqa: E402  (bench/run.py)
+
+ROOT = bench_run.PROJECT_DIR
 TIMING_COLUMNS = {("fct_model_runs", "seconds")} | {
     (table, "run_seconds") for table in ("rec_svd", "rec_two_stage_lgbm", "rec_two_tower", "rec_two_tower_mse")}
 FLOAT_TYPES = ("DOUBLE", "FLOAT", "REAL")
@@ -34,12 +36,13 @@ FLOAT_TYPES = ("DOUBLE", "FLOAT", "REAL")
 def build(dbt_vars: str, folder: Path) -> Path:
     """Build the synthetic warehouse into an empty ``folder``; its path."""
     shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
     cmd = [sys.executable, "-m", "feedlab.build", "--dataset", "synthetic", "--vars", dbt_vars,
            "--warehouse-dir", str(folder / "warehouse"), "--",
            "--target-path", str(folder / "target"), "--log-path", str(folder / "logs")]
-    with open(folder.with_suffix(".log"), "w") as log:
+    with open(folder / "build.log", "w") as log:
         if subprocess.run(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT).returncode != 0:
-            raise SystemExit(f"determinism: build into {folder} failed, see {folder.with_suffix('.log')}")
+            raise SystemExit(f"determinism: build into {folder} failed, see {folder / 'build.log'}")
     return folder / "warehouse" / "synthetic.duckdb"
 
 
@@ -107,10 +110,7 @@ def main() -> int:
     second = build(args.vars, args.workdir / "determinism_b")
     result = {"when": time.strftime("%Y-%m-%d %H:%M:%S"), "cores": os.cpu_count(), "vars": args.vars,
               "comparison": compare(first, second)}
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "determinism.json").write_text(json.dumps(result, indent=1) + "\n")
-    (args.out / "determinism.md").write_text(markdown(result))
-    print(markdown(result))
+    bench_run.write_results(args.out, "determinism", result, markdown(result))
     return 0
 
 

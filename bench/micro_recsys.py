@@ -15,7 +15,6 @@ Median and minimum of ``--repeat`` runs. Results: bench/results/micro_recsys.jso
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -26,10 +25,11 @@ from typing import Callable
 import numpy as np
 import scipy.sparse as sp
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import run as bench_run  # noqa: E402  (bench/run.py)
 from feedlab.recsys import common  # noqa: E402
+
+ROOT = bench_run.PROJECT_DIR
 
 FILL_BYTES = 864 * 2**20
 
@@ -114,10 +114,7 @@ def main() -> int:
               "cases": {"sort 4M candidate pairs": bench_sorts(rng, args.repeat),
                         "top-100 of 3k users x 120k items": bench_score_batches(rng, args.repeat),
                         "fill 864 MiB": bench_fresh_memory(args.repeat)}}
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "micro_recsys.json").write_text(json.dumps(report, indent=1) + "\n")
-    (args.out / "micro_recsys.md").write_text(markdown(report))
-    print(markdown(report))
+    bench_run.write_results(args.out, "micro_recsys", report, markdown(report))
     return 0
 
 

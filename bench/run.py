@@ -316,6 +316,14 @@ def offline_metrics(warehouse: str, k: int = 10) -> list[dict]:
     return frame.round(4).to_dict("records")
 
 
+def write_results(out: Path, name: str, report: dict, text: str) -> None:
+    """``report`` as ``out/<name>.json`` and its markdown ``text`` as ``out/<name>.md``; prints the markdown."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{name}.json").write_text(json.dumps(report, indent=1) + "\n")
+    (out / f"{name}.md").write_text(text)
+    print(text)
+
+
 def markdown(report: dict) -> str:
     """bench.md: one summary table of every build, then a per-stage table."""
     machine = report["machine"]
