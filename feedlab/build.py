@@ -24,8 +24,8 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 #: glibc malloc settings of the dbt process (variables already set in the environment win): one arena, no mmap for
 #: large blocks, no trimming, so that memory a model frees is handed out again from the heap instead of going back
 #: to the kernel. The python policies allocate and free GBs of temporaries per chunk of users, and on a VM whose
-#: freed pages go back to the host every fresh page costs a host fault: filling 864 MiB took 0.55 s fresh vs 0.04 s
-#: reused on the benchmark machine; 10x rec_two_stage_lgbm under dbt went from 32.3 s to 27.7 s.
+#: freed pages go back to the host every fresh page costs a host fault: filling 864 MiB takes 0.55 s fresh vs 0.06 s
+#: reused on the benchmark machine (bench/micro_recsys.py); 10x rec_two_stage_lgbm under dbt went from 32.3 s to 27.7 s.
 MALLOC_TUNING = {"MALLOC_ARENA_MAX": "1", "MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(1 << 36),
                  "MALLOC_TOP_PAD_": str(1 << 28)}
 
