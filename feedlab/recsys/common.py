@@ -25,9 +25,11 @@ OUTPUT_COLUMNS = ("policy", "user_id", "item_id", "rank", "score")
 #: that writes it and the reductions that read it (bench/micro_recsys.py: 5 % faster than 128 MiB at 120k items).
 SCORE_BUDGET_ELEMENTS = 1 << 23
 BOUND_BLOCKS = 1024  # column blocks whose maxima bound a row's k-th largest score (vs 512: 1.5-2x faster, 120k wide)
-#: order_by_row_score sorts runs of equal rows in a padded (runs, longest run) array unless the padding would exceed
-#: this many times the entries (then one global lexsort is cheaper).
+#: order_by_row_score sorts runs of equal rows in a padded (runs, longest run) array unless it would hold more than
+#: this many times the entries plus RAGGED_PADDING_SLACK cells (then one global lexsort is cheaper); the slack lets
+#: small inputs always take the padded path.
 RAGGED_PADDING_FACTOR = 4
+RAGGED_PADDING_SLACK = 1024
 _REQUIRED = ("user_id", "item_id", "event_at", "value")
 
 
@@ -244,7 +246,7 @@ def order_by_row_score(row: np.ndarray, col: np.ndarray, score: np.ndarray) -> n
     starts = np.flatnonzero(np.r_[True, row_g[1:] != row_g[:-1]])
     counts = np.diff(np.r_[starts, len(row)])
     longest = int(counts.max())
-    if len(starts) * longest > RAGGED_PADDING_FACTOR * len(row) + 1024:
+    if len(starts) * longest > RAGGED_PADDING_FACTOR * len(row) + RAGGED_PADDING_SLACK:
         return np.lexsort((col, -score, row))
     run = np.repeat(np.arange(len(starts)), counts)
     at = np.arange(len(row)) - starts[run]
