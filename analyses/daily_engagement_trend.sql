@@ -15,9 +15,9 @@ with daily as (
         cast({{ dbt.date_trunc('day', 'event_at') }} as date) as event_date,
         count(*) as n_interactions,
         count(distinct user_id) as n_active_users,
-        avg(engagement_score) as mean_engagement,
-        avg(watch_time_s) as mean_watch_time_s,
-        avg(cast(is_like as integer)) as like_rate
+        {{ exact_avg("engagement_score") }} as mean_engagement,
+        {{ exact_avg("watch_time_s") }} as mean_watch_time_s,
+        {{ exact_avg("cast(is_like as integer)") }} as like_rate
     from {{ ref('int_engagement') }}
     group by 1
 

@@ -36,9 +36,9 @@ per_segment as (
         topic_id,
         topic_name,
         count(*) as n_views,
-        avg(watch_time_s) as mean_watch_time_s,
-        avg(completion_rate) as mean_completion_rate,
-        avg(is_click) as click_rate
+        {{ exact_avg("watch_time_s") }} as mean_watch_time_s,
+        {{ exact_avg("completion_rate") }} as mean_completion_rate,
+        {{ exact_avg("is_click") }} as click_rate
     from outcomes
     group by experiment_id, arm, policy, topic_id, topic_name
 

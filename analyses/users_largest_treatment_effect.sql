@@ -32,7 +32,7 @@ with users as (
 
 control_change as (
 
-    select experiment_id, avg(engagement_change) as control_mean_change, count(*) as control_users
+    select experiment_id, {{ exact_avg("engagement_change") }} as control_mean_change, count(*) as control_users
     from users
     where arm = 'control'
     group by experiment_id

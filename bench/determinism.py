@@ -1,6 +1,6 @@
 """Are two builds of the same world the same warehouse? Builds the 1x synthetic world twice and compares every table.
 
-Usage: python bench/determinism.py [--vars '{...}'] [--workdir bench/.work] [--out bench/results]
+Usage: python bench/determinism.py [--vars '{...}'] [--workdir bench/.work] [--out bench/results] [--name determinism]
 
 Each build goes through ``python -m feedlab.build`` (as ``make build``) into its own empty folder. Every base table of
 the first warehouse is compared column by column with the second: row count and an order-insensitive checksum
@@ -9,7 +9,7 @@ largest relative difference between the i-th values is reported (the size of the
 would show as a differing integer or text column too). Columns that record how long a step took (``run_seconds``,
 ``fct_model_runs.seconds``) are expected to differ and are listed apart.
 
-Results: bench/results/determinism.json and determinism.md.
+Results: bench/results/<name>.json and <name>.md. Exit status 1 when a table differs beyond its timing columns.
 """
 from __future__ import annotations
 
@@ -97,8 +97,11 @@ def markdown(result: dict) -> str:
              f"vars `{result['vars']}`.", "",
              f"Identical: {len(report['identical'])} tables. Differing only in timing columns: "
              f"{', '.join(report['timing_only']) or 'none'}.", "",
-             "| table | rows | differing column | largest relative difference (sorted values) or type |",
-             "|---|---|---|---|"]
+             ]
+    if not report["differing"]:
+        return "\n".join(lines + ["No other table differs: the two warehouses are the same, timing columns aside."]) + "\n"
+    lines += ["| table | rows | differing column | largest relative difference (sorted values) or type |",
+              "|---|---|---|---|"]
     for table, entry in report["differing"].items():
         for name, value in entry["columns"].items():
             shown = f"{value:.1e}" if isinstance(value, float) else value
@@ -111,12 +114,17 @@ def main() -> int:
     parser.add_argument("--vars", default="{}", help="dbt vars of both builds (default: the 1x world)")
     parser.add_argument("--workdir", type=Path, default=ROOT / "bench" / ".work")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
+    parser.add_argument("--name", default="determinism", help="results file stem (default: determinism)")
     args = parser.parse_args()
     first = build(args.vars, args.workdir / "determinism_a")
     second = build(args.vars, args.workdir / "determinism_b")
     result = {"when": time.strftime("%Y-%m-%d %H:%M:%S"), "cores": os.cpu_count(), "vars": args.vars,
               "comparison": compare(first, second)}
-    bench_run.write_results(args.out, "determinism", result, markdown(result))
+    bench_run.write_results(args.out, args.name, result, markdown(result))
+    if result["comparison"]["differing"]:
+        print(f"determinism: {len(result['comparison']['differing'])} tables differ between the two builds",
+              file=sys.stderr)
+        return 1
     return 0
 
 

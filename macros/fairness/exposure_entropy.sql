@@ -23,9 +23,9 @@
             -- clamped at 0 against rounding
             case when max(entropy_total) > 0 then
                 greatest(
-                    -sum(case when entropy_value > 0
-                              then (entropy_value / entropy_total) * ln(entropy_value / entropy_total)
-                              else 0 end),
+                    -{{ exact_sum("case when entropy_value > 0
+                                    then (entropy_value / entropy_total) * ln(entropy_value / entropy_total)
+                                    else 0 end") }},
                     0.0
                 )
             end as entropy_nats,

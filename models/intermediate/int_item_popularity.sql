@@ -17,9 +17,9 @@ item_stats as (
         item_id,
         count(*) as n_interactions,
         count(distinct user_id) as n_users,
-        avg(engagement_score) as mean_engagement,
-        avg(watch_time_s) as mean_watch_time_s,
-        avg(rating) as mean_rating
+        {{ exact_avg("engagement_score") }} as mean_engagement,
+        {{ exact_avg("watch_time_s") }} as mean_watch_time_s,
+        {{ exact_avg("rating") }} as mean_rating
     from train
     group by item_id
 

@@ -17,10 +17,10 @@ history as (
         user_id,
         count(*) as n_train_interactions,
         count(distinct item_id) as n_train_items,
-        avg(engagement_score) as mean_engagement,
-        stddev_samp(engagement_score) as stddev_engagement,
-        avg(watch_time_s) as mean_watch_time_s,
-        avg(rating) as mean_rating,
+        {{ exact_avg("engagement_score") }} as mean_engagement,
+        {{ exact_stddev_samp("engagement_score") }} as stddev_engagement,
+        {{ exact_avg("watch_time_s") }} as mean_watch_time_s,
+        {{ exact_avg("rating") }} as mean_rating,
         min(event_at) as first_event_at,
         max(event_at) as last_event_at
     from train

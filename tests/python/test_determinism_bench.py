@@ -36,3 +36,15 @@ def test_max_relative_difference_compares_sorted_values() -> None:
     assert bench.max_relative_difference(np.array([2.0, 1.0]), np.array([1.0, 2.0])) == 0.0
     assert bench.max_relative_difference(np.array([1.0, 4.0]), np.array([1.0, 5.0])) == 0.2
     assert bench.max_relative_difference(np.array([1.0]), np.array([1.0, 2.0])) == float("inf")
+
+
+def test_markdown_lists_differing_columns_or_says_there_are_none(tmp_path: Path) -> None:
+    bench = load_bench_script("determinism.py")
+    same = _warehouse(tmp_path / "a.duckdb", 0.3, 1.0, 3)
+    timed = _warehouse(tmp_path / "b.duckdb", 0.3, 2.0, 3)
+    differing = _warehouse(tmp_path / "c.duckdb", 0.1 + 0.2, 1.0, 3)
+    header = {"when": "now", "cores": 2, "vars": "{}"}
+    quiet = bench.markdown({**header, "comparison": bench.compare(same, timed)})
+    assert "Differing only in timing columns: rec_svd." in quiet and "No other table differs" in quiet
+    loud = bench.markdown({**header, "comparison": bench.compare(same, differing)})
+    assert "| means | 1 | mean | 1.9e-16 |" in loud and "No other table differs" not in loud

@@ -31,10 +31,10 @@ averaged as (
         policy,
         k,
         count(*) as n_users_evaluated,
-        avg(hit) as hit_rate,
-        avg(recall) as recall,
-        avg(ndcg) as ndcg,
-        avg(mrr) as mrr
+        {{ exact_avg("hit") }} as hit_rate,
+        {{ exact_avg("recall") }} as recall,
+        {{ exact_avg("ndcg") }} as ndcg,
+        {{ exact_avg("mrr") }} as mrr
     from user_metrics
     group by policy, k
 
@@ -47,7 +47,7 @@ served as (
         recommendations.policy,
         {{ k }} as k,
         {{ coverage_at_k('recommendations.item_id', 'recommendations.rank', k, 'max(catalog.n_items)') }} as coverage,
-        avg(case when recommendations.rank <= {{ k }} then popularity.n_interactions end) as mean_item_popularity
+        {{ exact_avg("case when recommendations.rank <= " ~ k ~ " then popularity.n_interactions end") }} as mean_item_popularity
     from recommendations
     cross join catalog
     left join popularity on popularity.item_id = recommendations.item_id

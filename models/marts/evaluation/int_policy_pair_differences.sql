@@ -37,9 +37,9 @@ select
     k,
     metric,
     count(*) as n_users,
-    avg(value_a) as mean_a,
-    avg(value_b) as mean_b,
-    avg(difference) as mean_difference,
-    coalesce(stddev_samp(difference), 0) as stddev_difference
+    {{ exact_avg("value_a") }} as mean_a,
+    {{ exact_avg("value_b") }} as mean_b,
+    {{ exact_avg("difference") }} as mean_difference,
+    coalesce({{ exact_stddev_samp("difference") }}, 0) as stddev_difference
 from paired
 group by policy_a, policy_b, k, metric

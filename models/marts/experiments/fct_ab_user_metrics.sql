@@ -20,10 +20,10 @@ per_user as (
         policy,
         user_id,
         count(*) as n_exposures,
-        avg(watch_time_s) as watch_time_per_video,
-        avg(completion_rate) as completion_rate,
-        avg(engagement_score) as engagement,
-        avg(cast(is_like as integer)) as like_rate,
+        {{ exact_avg("watch_time_s") }} as watch_time_per_video,
+        {{ exact_avg("completion_rate") }} as completion_rate,
+        {{ exact_avg("engagement_score") }} as engagement,
+        {{ exact_avg("cast(is_like as integer)") }} as like_rate,
         max(cast(is_click as integer)) as hit
     from outcomes
     group by experiment_id, arm, policy, user_id

@@ -70,7 +70,7 @@ observed as (
 {% elif dataset == 'kuairec' %}
 observed_ratios as (
 
-    select user_id, item_id, avg(watch_ratio) as watch_ratio
+    select user_id, item_id, {{ exact_avg("watch_ratio") }} as watch_ratio
     from {{ ref('int_split') }}
     group by user_id, item_id
 

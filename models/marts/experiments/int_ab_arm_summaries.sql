@@ -25,10 +25,10 @@ select
     arm,
     metric,
     count(*) as n_users,
-    avg(value) as mean_value,
-    coalesce(var_samp(value), 0) as variance_value,
-    avg(pre_engagement) as mean_covariate,
-    coalesce(var_samp(pre_engagement), 0) as variance_covariate,
-    coalesce(covar_samp(value, pre_engagement), 0) as covariance
+    {{ exact_avg("value") }} as mean_value,
+    coalesce({{ exact_var_samp("value") }}, 0) as variance_value,
+    {{ exact_avg("pre_engagement") }} as mean_covariate,
+    coalesce({{ exact_var_samp("pre_engagement") }}, 0) as variance_covariate,
+    coalesce({{ exact_covar_samp("value", "pre_engagement") }}, 0) as covariance
 from long_metrics
 group by experiment_id, arm, metric

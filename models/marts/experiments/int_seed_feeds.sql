@@ -24,7 +24,7 @@ items as (
 
 item_watch_time as (
 
-    select item_id, avg(watch_time_s) as mean_watch_time_s
+    select item_id, {{ exact_avg("watch_time_s") }} as mean_watch_time_s
     from interactions
     group by item_id
 

@@ -38,7 +38,7 @@ user_watch_time as (
     select
         feed_slots.arm,
         feed_slots.user_id,
-        avg(interactions.watch_time_s) as watch_time_s
+        {{ exact_avg("interactions.watch_time_s") }} as watch_time_s
     from feed_slots
     inner join interactions
         on interactions.user_id = feed_slots.user_id
@@ -53,10 +53,10 @@ arm_summaries as (
     select
         cast(count(case when arm = 'control' then 1 end) as double) as n_control,
         cast(count(case when arm = 'treatment' then 1 end) as double) as n_treatment,
-        avg(case when arm = 'control' then watch_time_s end) as mean_control,
-        avg(case when arm = 'treatment' then watch_time_s end) as mean_treatment,
-        var_samp(case when arm = 'control' then watch_time_s end) as variance_control,
-        var_samp(case when arm = 'treatment' then watch_time_s end) as variance_treatment
+        {{ exact_avg("case when arm = 'control' then watch_time_s end") }} as mean_control,
+        {{ exact_avg("case when arm = 'treatment' then watch_time_s end") }} as mean_treatment,
+        {{ exact_var_samp("case when arm = 'control' then watch_time_s end") }} as variance_control,
+        {{ exact_var_samp("case when arm = 'treatment' then watch_time_s end") }} as variance_treatment
     from user_watch_time
 
 ),

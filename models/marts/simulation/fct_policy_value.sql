@@ -190,9 +190,9 @@ policy_vs_oracle as (
     select
         policy_users.policy,
         count(*) as n_users,
-        avg(policy_users.value_s) as policy_value_s,
-        avg(oracle_users.value_s) as oracle_value_s,
-        avg(policy_users.value_s / oracle_users.value_s) as mean_user_share_of_oracle
+        {{ exact_avg("policy_users.value_s") }} as policy_value_s,
+        {{ exact_avg("oracle_users.value_s") }} as oracle_value_s,
+        {{ exact_avg("policy_users.value_s / oracle_users.value_s") }} as mean_user_share_of_oracle
     from policy_users
     inner join oracle_users
         on policy_users.user_id = oracle_users.user_id
@@ -205,8 +205,8 @@ oracle_row as (
     select
         'oracle' as policy,
         count(*) as n_users,
-        avg(value_s) as policy_value_s,
-        avg(value_s) as oracle_value_s,
+        {{ exact_avg("value_s") }} as policy_value_s,
+        {{ exact_avg("value_s") }} as oracle_value_s,
         1.0 as mean_user_share_of_oracle
     from oracle_users
 
