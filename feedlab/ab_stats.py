@@ -207,8 +207,10 @@ def srm_test(counts: pd.DataFrame, count_column: str) -> pd.DataFrame:
     share / (sum of the experiment's shares) × the experiment's total; an arm with expected and observed count 0
     contributes nothing. Equals ``scipy.stats.chisquare(observed, expected)`` with k − 1 degrees of freedom.
 
-    Returns one row per experiment_id (sorted): ``chi2``, ``p_value`` (NaN when the experiment has no users).
+    Returns one row per experiment_id (sorted): ``chi2``, ``p_value`` (NaN when the experiment has no users). The
+    rows are summed in (experiment_id, arm) order, so the same counts in any row order give the same bits.
     """
+    counts = counts.sort_values(["experiment_id", "arm"], kind="stable")
     obs = counts[count_column].astype(np.float64)
     share = counts["expected_share"].astype(np.float64)
     g = counts["experiment_id"]

@@ -15,8 +15,8 @@
 
 {#- Σ expression over the group's non-null values, as a double (null for no value, as sum). -#}
 {% macro exact_sum(expression) -%}
-    (cast(sum(cast(({{ expression }}) * cast(1152921504606846976 as double) as decimal(38, 0))) as double)
-        / cast(1152921504606846976 as double))
+    {#- 2^60 as an e-notation literal: a DOUBLE on DuckDB and Spark alike, parsed exactly -#}
+    (cast(sum(cast(({{ expression }}) * 1.152921504606846976e18 as decimal(38, 0))) as double) / 1.152921504606846976e18)
 {%- endmacro %}
 
 {#- Mean of the group's non-null values (null for none, as avg). -#}
@@ -46,7 +46,7 @@
 {% macro exact_second_moment(x, y) -%}
     case
         when count({{ x }}) < 2 then null
-        when min({{ x }}) = max({{ x }}) or min({{ y }}) = max({{ y }}) then cast(0 as double)
+        when min({{ x }}) = max({{ x }}){{ ' or min(' ~ y ~ ') = max(' ~ y ~ ')' if x != y }} then cast(0 as double)
         else {{ 'greatest(' if x == y }}
             ({{ exact_sum('(' ~ x ~ ') * (' ~ y ~ ')') }}
                 - {{ exact_sum(x) }} * {{ exact_sum(y) }} / count({{ x }})) / (count({{ x }}) - 1)

@@ -160,6 +160,22 @@ def test_srm_matches_scipy_chisquare():
     assert out.loc["b", "p_value_assigned"] > 0.001 and out.loc["b", "n_arms"] == 3
 
 
+def test_srm_does_not_depend_on_row_order():
+    """SQL hands the counts over in any order; float sums in a fixed order give the same bits every time."""
+    rng = np.random.default_rng(3)
+    counts = pd.DataFrame({
+        "experiment_id": ["a"] * 7,
+        "arm": [f"t{i}" for i in range(7)],
+        "expected_share": rng.uniform(0.05, 0.3, 7),
+        "n_assigned": rng.integers(900, 1100, 7),
+        "n_exposed": rng.integers(800, 1000, 7),
+    })
+    reference = srm_checks(counts)
+    for seed in range(20):
+        shuffled = counts.sample(frac=1.0, random_state=seed)
+        pd.testing.assert_frame_equal(srm_checks(shuffled), reference, check_exact=True)
+
+
 def test_result_frame_pairs_arms_and_matches_references(raw):
     rng = np.random.default_rng(11)
     rows, data = [], {}
