@@ -47,17 +47,29 @@ user_watch_time as (
 
 ),
 
+arm_moments as (
+
+    select
+        arm,
+        cast(count(*) as double) as n_users,
+        {{ exact_avg("watch_time_s") }} as mean_watch_time_s,
+        {{ exact_var_samp("watch_time_s") }} as variance_watch_time_s
+    from user_watch_time
+    group by arm
+
+),
+
 arm_summaries as (
 
-    -- one row: n, mean and sample variance of each arm (conditional aggregates, one pass)
+    -- the two arms' rows side by side (one row)
     select
-        cast(count(case when arm = 'control' then 1 end) as double) as n_control,
-        cast(count(case when arm = 'treatment' then 1 end) as double) as n_treatment,
-        {{ exact_avg("case when arm = 'control' then watch_time_s end") }} as mean_control,
-        {{ exact_avg("case when arm = 'treatment' then watch_time_s end") }} as mean_treatment,
-        {{ exact_var_samp("case when arm = 'control' then watch_time_s end") }} as variance_control,
-        {{ exact_var_samp("case when arm = 'treatment' then watch_time_s end") }} as variance_treatment
-    from user_watch_time
+        max(case when arm = 'control' then n_users end) as n_control,
+        max(case when arm = 'treatment' then n_users end) as n_treatment,
+        max(case when arm = 'control' then mean_watch_time_s end) as mean_control,
+        max(case when arm = 'treatment' then mean_watch_time_s end) as mean_treatment,
+        max(case when arm = 'control' then variance_watch_time_s end) as variance_control,
+        max(case when arm = 'treatment' then variance_watch_time_s end) as variance_treatment
+    from arm_moments
 
 ),
 
