@@ -15,9 +15,9 @@ Without ``--warehouse`` the script first builds the seed-compat 1× warehouse (`
      the feeds; Gini and long-tail with NumPy -- the notebook's way, re-implemented from its description.
   2. warehouse: the SQL of the model ``int_seed_reproduction`` exactly as dbt compiled it (``dbt compile``; no
      copy of the query here), run by DuckDB over the warehouse file as dbt runs it (``create table ... as``, here a
-     temporary table): planning and execution of the whole model -- its inputs are the tables and views it reads
-     (``int_seed_feeds``, ``stg_interactions``, ``int_seed_svd_feeds``). It also computes user 42's top-5, which
-     the seed side does not.
+     temporary table): planning and execution of the whole model -- its inputs are the table and view it reads
+     (``int_seed_feeds``, ``stg_interactions``). It computes exactly the figures the seed side does (the notebook's
+     other figure, user 42's SVD top-5, is read by ``fct_seed_reproduction`` from ``int_seed_svd_feeds``).
   The sides take turns round by round, so they share the machine's load; in each round every side runs twice back
   to back, "cold" (right after the other sides: the pandas loop has swept the CPU caches the query needs) and
   "warm" (right after itself, the steady state timeit measures); median and minimum kept for both.
@@ -273,12 +273,12 @@ def write_markdown(report: dict, path: Path) -> None:
         "* **Warehouse**: the model `int_seed_reproduction`, its SQL exactly as `dbt compile` renders it (read "
         "from the manifest, not re-typed), run by DuckDB on the warehouse file as dbt-duckdb's table "
         "materialization runs it (`create table ... as (<model SQL>)`, here into a temporary table; the file is "
-        "opened read-only): query planning and execution. The model reads `int_seed_feeds`, the staging view "
-        "`stg_interactions` and `int_seed_svd_feeds`; it computes the per-user metric (join and group by), the "
-        "arms' moments, the t statistic and its p-value (macro `student_t_p_value`: Hill's expansion and a "
-        "Chebyshev erfc), creator exposure, its Gini and long-tail share in one pass (macro "
-        "`exposure_concentration`), and user 42's top-5 -- no Python. (`fct_seed_reproduction` then sets the "
-        "figures beside the notebook's printed values.)",
+        "opened read-only): query planning and execution. The model reads `int_seed_feeds` and the staging view "
+        "`stg_interactions`; it computes the per-user metric (join and group by), the arms' moments, the t "
+        "statistic and its p-value (macro `student_t_p_value`: Hill's expansion and a Chebyshev erfc), creator "
+        "exposure, its Gini and long-tail share in one pass (macro `exposure_concentration`) -- the eight figures "
+        "the seed side computes, no Python. (`fct_seed_reproduction` then sets them, and user 42's SVD top-5 "
+        "from `int_seed_svd_feeds`, beside the notebook's printed values.)",
         "* **Reference**: the model that builds the feeds, `int_seed_feeds`, timed the same way (not part of the "
         "ratio: the seed side gets the feeds as input too); and `dbt run` of both models on a copy of the "
         "warehouse (dbt's node times include its own overhead; the command includes dbt's start-up).",

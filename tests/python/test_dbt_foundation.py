@@ -31,6 +31,10 @@ SEED_FIGURES_4_DIGITS = {
 def test_seed_compat_world_reproduces_seed_figures_in_the_warehouse(dbt_build):
     warehouse = dbt_build("synthetic", {"seed_compat": True}, select=[*FOUNDATION, "+int_seed_reproduction"])
     figures = dict(query(warehouse, "select figure, warehouse_value from int_seed_reproduction"))
+    figures |= dict(query(
+        warehouse,
+        "select 'user_42_svd_top5_rank' || rank, video_id from int_seed_svd_feeds where user_id = 42 and rank <= 5",
+    ))
     assert {name: f"{value:.3e}" for name, value in figures.items()} == SEED_FIGURES_4_DIGITS
     # SciPy's ttest_ind on the same per-user values gives 2.4049013695309e-55; the SQL p-value is within 2e-7.
     assert figures["p_value"] == pytest.approx(2.4049013695309246e-55, rel=2e-7)

@@ -1,6 +1,8 @@
 -- The seed notebook's figures as the warehouse reproduces them, and beside each the honest estimate of the same
 -- quantity: the seed's two feeds (popularity by mean watch time vs SVD) served to randomly assigned users of the
 -- simulated world (experiment seed_feeds_online, outcomes from the response model) and their creator exposure.
+{%- set seed_user = 42 %}
+{%- set seed_top_n = 5 %}
 {#- The notebook's printed outputs (cells 32, 39, 40, 49, 51), at the precision it printed them. -#}
 {%- set seed_figures = [
     ('control_watch_time_s', '14.734923704109082'),
@@ -22,9 +24,28 @@
     ~ 'those same interactions, popularity ranks by the same watch times, and users without a logged view of any '
     ~ 'recommended video drop out. Not an A/B estimate; see the simulated A/B.' %}
 
-with reproduced as (
+with analysis_figures as (
 
     select * from {{ ref('int_seed_reproduction') }}
+
+),
+
+svd_feeds as (
+
+    select * from {{ python_output('int_seed_svd_feeds') }}
+
+),
+
+reproduced as (
+
+    select figure, warehouse_value from analysis_figures
+    union all
+    -- the notebook's example of the SVD's output, user 42's top-5 video ids, one figure per rank
+    select
+        {{ dbt.concat(["'user_" ~ seed_user ~ "_svd_top" ~ seed_top_n ~ "_rank'", 'cast(rank as ' ~ dbt.type_string() ~ ')']) }},
+        cast(video_id as double)
+    from svd_feeds
+    where user_id = {{ seed_user }} and rank <= {{ seed_top_n }}
 
 ),
 

@@ -3,10 +3,9 @@
 -- come from int_seed_feeds; the rest is the notebook's analysis: per user, the mean of the user's logged watch times
 -- (every view, repeats included) on videos of the user's feed, users without one left out (nanmean); per arm, the
 -- mean over users; uplift in %; Student's two-sample t-test (pooled variance, as scipy's ttest_ind); creator
--- exposure = slots per creator over the arm's feeds (creators with at least one), its Gini and long-tail share;
--- user 42's SVD top-5. In-sample and biased: reproduced, not endorsed.
-{%- set seed_user = 42 %}
-{%- set seed_top_n = 5 %}
+-- exposure = slots per creator over the arm's feeds (creators with at least one), its Gini and long-tail share.
+-- In-sample and biased: reproduced, not endorsed. (User 42's SVD top-5, the notebook's other figure, is no part of
+-- its A/B or fairness analysis: fct_seed_reproduction reads it from int_seed_svd_feeds.)
 -- int_seed_feeds is imported twice, each CTE used once: DuckDB inlines a CTE used once (its scan joins and
 -- aggregates directly) and materializes one used twice, which costs this small model a sixth of its time.
 with feed_slots as (
@@ -24,12 +23,6 @@ feed_creators as (
 interactions as (
 
     select * from {{ ref('stg_interactions') }}
-
-),
-
-svd_feeds as (
-
-    select * from {{ python_output('int_seed_svd_feeds') }}
 
 ),
 
@@ -121,14 +114,6 @@ creator_concentration as (
 
 ),
 
-top_videos as (
-
-    select rank, video_id
-    from svd_feeds
-    where user_id = {{ seed_user }} and rank <= {{ seed_top_n }}
-
-),
-
 reproduced as (
 
     -- ab_figures' one row as four, by a cross join with the names: a CTE read once is inlined, one read four times
@@ -147,11 +132,6 @@ reproduced as (
     ) as figure_names (figure)
     union all select {{ dbt.concat(["'creator_gini_'", 'arm']) }}, gini from creator_concentration
     union all select {{ dbt.concat(["'long_tail_share_'", 'arm']) }}, long_tail_share from creator_concentration
-    union all
-    select
-        {{ dbt.concat(["'user_" ~ seed_user ~ "_svd_top" ~ seed_top_n ~ "_rank'", 'cast(rank as ' ~ dbt.type_string() ~ ')']) }},
-        video_id
-    from top_videos
 
 )
 
