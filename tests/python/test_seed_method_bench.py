@@ -42,3 +42,32 @@ def test_speed_ups_divide_seed_time_by_warehouse_time_per_state(seed_bench):
     assert ratios["cold"]["both_models_median_seconds"] == 0.03
     assert ratios["warm"]["warehouse_median"] == 200.0
     assert ratios["warm"]["both_models_median"] == 100.0
+
+
+@pytest.fixture(scope="module")
+def profile_bench():
+    return load_bench_script("profile_seed_model.py")
+
+
+def test_operator_seconds_sums_each_operator_over_the_tree(profile_bench):
+    tree = {"children": [{"operator_name": "HASH_JOIN", "operator_timing": 0.5, "children": [
+        {"operator_name": "SEQ_SCAN", "operator_timing": 0.25, "children": []},
+        {"operator_name": "HASH_JOIN", "operator_timing": 1.0, "children": [
+            {"operator_name": "SEQ_SCAN", "operator_timing": 0.125}]},
+    ]}]}
+    assert profile_bench.operator_seconds(tree, {}) == {"HASH_JOIN": 1.5, "SEQ_SCAN": 0.375}
+
+
+def test_profile_reports_planner_phases_and_operators_of_the_statement(profile_bench):
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("create table t as select range % 7 as k, range as v from range(10000)")
+    medians = profile_bench.profile(con, "select k, sum(v) as s from t group by k", repeat=3)
+    assert {"latency", "planner_binding", "all_optimizers", "physical_planner"} <= set(medians)
+    assert {"operator SEQ_SCAN", "operator CREATE_TABLE_AS"} <= set(medians)
+    assert any(key.startswith("operator") and key.endswith("GROUP_BY") for key in medians)
+    assert all(seconds >= 0 for seconds in medians.values())
+    # the statement really ran, as a temporary table, and profiling is off again
+    assert con.sql("select count(*), sum(s) from bench_int_seed_reproduction").fetchone() == (7, sum(range(10000)))
+    assert con.sql("select current_setting('enable_profiling')").fetchone()[0] in ("", None, "false")
