@@ -1,6 +1,7 @@
 """bench/determinism.py's comparison of two warehouses, on two small DuckDB files (no dbt build)."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
@@ -48,3 +49,13 @@ def test_markdown_lists_differing_columns_or_says_there_are_none(tmp_path: Path)
     assert "Differing only in timing columns: rec_svd." in quiet and "No other table differs" in quiet
     loud = bench.markdown({**header, "comparison": bench.compare(same, differing)})
     assert "| means | 1 | mean | 1.9e-16 |" in loud and "No other table differs" not in loud
+
+
+def test_build_vars_adds_the_movielens_folder_only_where_it_is_missing() -> None:
+    bench = load_bench_script("determinism.py")
+    default = json.loads(bench.build_vars("movielens", ""))
+    assert default == {"movielens_path": str(bench.ROOT.parent / "shared" / "data" / "ml-100k")}
+    assert json.loads(bench.build_vars("movielens", "{movielens_path: /data/ml}")) == {"movielens_path": "/data/ml"}
+    assert json.loads(bench.build_vars("synthetic", "{n_users: 500, seed_compat: true}")) == {
+        "n_users": 500, "seed_compat": True}
+    assert bench.build_vars("synthetic", "{}") == "{}"
