@@ -71,3 +71,19 @@ def test_profile_reports_planner_phases_and_operators_of_the_statement(profile_b
     # the statement really ran, as a temporary table, and profiling is off again
     assert con.sql("select count(*), sum(s) from bench_int_seed_reproduction").fetchone() == (7, sum(range(10000)))
     assert con.sql("select current_setting('enable_profiling')").fetchone()[0] in ("", None, "false")
+
+
+def test_pause_effect_times_the_run_after_each_kind_of_pause(profile_bench, monkeypatch):
+    events = []
+    monkeypatch.setattr(profile_bench.time, "sleep", lambda seconds: events.append(("sleep", seconds)))
+    monkeypatch.setattr(profile_bench, "busy_wait", lambda seconds: events.append(("busy", seconds)))
+    medians = profile_bench.pause_effect(lambda: events.append(("run", None)), pause=0.5, rounds=2)
+    one_round = [("sleep", 0.5), ("run", None), ("busy", 0.5), ("run", None), ("run", None)]
+    assert events == one_round * 2
+    assert list(medians) == list(profile_bench.PAUSES) and all(seconds >= 0 for seconds in medians.values())
+
+
+def test_busy_wait_keeps_busy_for_the_time_asked(profile_bench):
+    started = profile_bench.time.perf_counter()
+    profile_bench.busy_wait(0.01)
+    assert profile_bench.time.perf_counter() - started >= 0.01
