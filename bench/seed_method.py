@@ -19,7 +19,7 @@ Without ``--warehouse`` the script first builds the seed-compat 1× warehouse (`
      (``int_seed_feeds``, ``stg_interactions``). It computes exactly the figures the seed side does (the notebook's
      other figure, user 42's SVD top-5, is read by ``fct_seed_reproduction`` from ``int_seed_svd_feeds``).
   The sides take turns round by round, so they share the machine's load; in each round every side runs twice back
-  to back, "cold" (right after the other sides: the pandas loop has swept the CPU caches the query needs) and
+  to back, "cold" (right after the other sides: ~1.4 s in which DuckDB sat idle) and
   "warm" (right after itself, the steady state timeit measures); median and minimum kept for both.
   For reference, the model that builds the feeds (``int_seed_feeds``: the control feed's popularity ranking,
   joins to the split and the creators) is timed the same way, and ``dbt run`` of both models on a copy of the
@@ -169,9 +169,10 @@ def warehouse_figures(con: duckdb.DuckDBPyConnection) -> dict:
 
 # ---------------------------------------------------------------------------------------------------- timing
 #: Each side runs twice per round. The first run comes right after the other sides' runs: for the warehouse that
-#: is right after the pandas loop has swept the CPU caches (DuckDB's code and data are evicted; measured +2-4 ms on
-#: a ~11 ms query), while the seed loop's DataFrame survives the short queries before it. The second run follows a
-#: run of the same side: each side in its own steady state, as timeit and pyperf measure (a warm-up run discarded).
+#: is right after ~1.4 s of the pandas loop, and any pause that long costs the model ~2.3 ms whether the CPU slept or
+#: ran Python (bench/profile_seed_model.py), while the seed loop's DataFrame survives the short queries before it.
+#: The second run follows a run of the same side: each side in its own steady state, as timeit and pyperf measure
+#: (a warm-up run discarded).
 STATES = ("cold", "warm")
 
 
@@ -284,8 +285,9 @@ def write_markdown(report: dict, path: Path) -> None:
         "warehouse (dbt's node times include its own overhead; the command includes dbt's start-up).",
         "",
         f"{report['repeat']} rounds. In each, every side ran twice back to back: the **cold** run comes right "
-        "after the other sides' runs -- for the warehouse, right after the pandas loop has swept the CPU caches of "
-        "DuckDB's code and data, while the seed loop's DataFrame survives the short queries before it; the **warm** "
+        "after the other sides' runs -- for the warehouse, right after ~1.4 s of the pandas loop (any pause that "
+        "long costs the model ~2.3 ms, idle or busy: `bench/profile_seed_model.py`), while the seed loop's "
+        "DataFrame survives the short queries before it; the **warm** "
         "run follows a run of the same side, each side in its own steady state (as timeit and pyperf time, a "
         "warm-up run discarded). Median and minimum shown for both. Every side's eight figures were asserted equal "
         "to `fct_seed_reproduction.warehouse_value` to 1e-6 relative, and the mart's 13 figures to the notebook's "

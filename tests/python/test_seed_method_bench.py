@@ -1,6 +1,7 @@
 """Fast checks of bench/seed_method.py's seed-side formulas and timing protocol. No timing assertions."""
 from __future__ import annotations
 
+import duckdb
 import pytest
 
 from dbt_helpers import load_bench_script
@@ -59,8 +60,6 @@ def test_operator_seconds_sums_each_operator_over_the_tree(profile_bench):
 
 
 def test_profile_reports_planner_phases_and_operators_of_the_statement(profile_bench):
-    import duckdb
-
     con = duckdb.connect()
     con.execute("create table t as select range % 7 as k, range as v from range(10000)")
     medians = profile_bench.profile(con, "select k, sum(v) as s from t group by k", repeat=3)
