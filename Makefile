@@ -36,13 +36,14 @@ export: install
 
 # DuckDB builds at 1x/10x/100x, the seed notebook's method beside the warehouse's model on the seed-compat world,
 # the recsys micro-benchmarks, two 1x builds compared table by table, then the 1x and 10x worlds on Spark beside
-# DuckDB (needs Java 17).
+# DuckDB and the feedback loop's day-by-day replay on both (needs Java 17).
 bench: install spark-install
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/seed_method.py --repeat 31
 	$(BIN)/python bench/micro_recsys.py --repeat 5
 	$(BIN)/python bench/determinism.py
 	$(BIN)/python bench/spark_bench.py
+	$(BIN)/python bench/spark_replay.py --days 1 2
 
 # Optional Spark target (issue: scaling out): its own venv, so the default install stays lean. Needs Java 17.
 SPARK_VENV := .venv-spark

@@ -19,7 +19,7 @@ import subprocess
 import sys
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import duckdb
 import yaml
@@ -103,16 +103,23 @@ def run_spark_dbt(
     return subprocess.run(cmd, env=env, cwd=spark_dir, text=True, capture_output=True, timeout=timeout, check=False)
 
 
-def read_spark_tables(spark_dir: Path, schema: str, tables: Sequence[str]) -> dict[str, list[tuple]]:
+def read_spark_tables(
+    spark_dir: Path, schema: str, tables: Sequence[str], columns: Mapping[str, Sequence[str]] | None = None
+) -> dict[str, list[tuple]]:
     """Read tables of a finished Spark build straight from their Parquet files (no JVM needed).
 
-    dbt-spark's table materialization writes managed Parquet tables under ``<spark.sql.warehouse.dir>/<schema>.db``.
+    dbt-spark's table materialization writes managed Parquet tables under ``<spark.sql.warehouse.dir>/<schema>.db``;
+    a partitioned table (``partition_by``) has one ``<column>=<value>`` folder per partition, and its partition
+    columns come last. ``columns`` names, per table, the columns to return in that order (default: all, as stored).
     """
     root = spark_dir / "tables" / f"{schema}.db"
     result = {}
     with duckdb.connect() as con:
         for table in tables:
-            result[table] = con.sql(f"select * from read_parquet('{root / table}/*.parquet')").fetchall()
+            selected = ", ".join(f'"{name}"' for name in (columns or {}).get(table, ())) or "*"
+            result[table] = con.sql(
+                f"select {selected} from read_parquet('{root / table}/**/*.parquet', hive_partitioning = true)"
+            ).fetchall()
     return result
 
 

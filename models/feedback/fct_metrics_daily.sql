@@ -6,8 +6,7 @@
     other day. as_of_day null (default): a build over the whole history is a snapshot, not a step of a replay: the
     table is rebuilt with that build's rows only, labelled with the last day that has interactions.
 -#}
-{%- set as_of_day = var('as_of_day', none) %}
-{%- if as_of_day is not none %}{% set as_of_day = as_of_day | string | trim | int %}{% endif %}
+{%- set as_of_day = feedback_as_of_day() %}
 
 {#- Replace one day's rows: delete+insert on as_of_day; on dbt-spark (no delete+insert) a dynamic overwrite of the
     day's partition does the same. -#}
@@ -20,18 +19,6 @@
     on_schema_change='fail',
     full_refresh=(true if as_of_day is none else none),
 ) }}
-
-{#- The same guard as int_interaction_log, for builds that select this model alone. -#}
-{%- if execute and is_incremental() %}
-    {%- set history_day = run_query("select max(as_of_day) from " ~ this).rows[0][0] %}
-    {%- if history_day is not none and as_of_day < history_day %}
-        {{ exceptions.raise_compiler_error(
-            "feedback loop: as_of_day " ~ as_of_day ~ " is before day " ~ history_day ~ ", the latest day already in "
-            ~ "this warehouse (" ~ this.identifier ~ "). Days only move forward; to replay from day " ~ as_of_day
-            ~ " rebuild with --full-refresh (this drops the metrics history of later days)."
-        ) }}
-    {%- endif %}
-{%- endif %}
 
 {%- set offline_metrics = ['n_users_evaluated', 'hit_rate', 'recall', 'ndcg', 'mrr', 'coverage', 'mean_item_popularity'] %}
 {%- set ab_statistics = [

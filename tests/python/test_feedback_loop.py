@@ -102,5 +102,16 @@ def test_replaying_days_loads_each_interaction_once_and_keeps_one_history_row_pe
     output = capfd.readouterr().out
     assert "as_of_day 2 is before day 3" in output
     assert "--full-refresh" in output
+    # Refused by the on-run-start guard, before any node: on Spark, whose tables are written in place, nothing
+    # else may have been rebuilt either.
+    assert "OK created" not in output
     assert query(warehouse, "select max(as_of_day) from fct_metrics_daily") == [(3,)]
     assert query(warehouse, "select count(*) from int_interaction_log") == [(len(world_ids_up_to(3)),)]
+
+    # So is a next day of another world (other vars), which would mix two worlds in one log.
+    with pytest.raises(SystemExit, match="dbt build failed"):
+        dbt_build("synthetic", {**WORLD, "noise_sd": 0.2, "as_of_day": 4})
+    output = capfd.readouterr().out
+    assert "come from another source" in output
+    assert "OK created" not in output
+    assert query(warehouse, "select max(as_of_day) from fct_metrics_daily") == [(3,)]

@@ -12,6 +12,7 @@ import os
 import shutil
 from pathlib import Path
 
+import duckdb
 import pytest
 import yaml
 
@@ -25,6 +26,19 @@ def test_rows_equal_sorts_and_tolerates_rounding() -> None:
     assert spark.rows_equal([(1, "a", 0.1 + 0.2), (0, None, float("nan"))], [(0, None, float("nan")), (1, "a", 0.3)]) == []
     assert spark.rows_equal([(1, 0.3)], [(1, 0.3 + 1e-6)]) != []
     assert spark.rows_equal([(1,)], [(1,), (2,)]) == ["row counts differ: 1 vs 2"]
+
+
+def test_read_spark_tables_reads_flat_and_partitioned_tables_in_the_columns_asked(tmp_path: Path) -> None:
+    # As dbt-spark lays tables out: <dir>/tables/<schema>.db/<table>/, partitions as <column>=<value>/ folders.
+    root = tmp_path / "tables" / "s.db"
+    root.mkdir(parents=True)
+    with duckdb.connect() as con:
+        con.execute(f"copy (select 1 as a, 'x' as b) to '{root / 'flat'}' (format parquet, per_thread_output)")
+        con.execute(f"copy (select * from (values (1, 10.5), (2, 20.5), (2, 21.5)) as t (day, value)) "
+                    f"to '{root / 'daily'}' (format parquet, partition_by (day))")
+    tables = spark.read_spark_tables(tmp_path, "s", ["flat", "daily"], columns={"daily": ["day", "value"]})
+    assert tables["flat"] == [(1, "x")]
+    assert sorted(tables["daily"]) == [(1, 10.5), (2, 20.5), (2, 21.5)]  # the partition column where it was asked
 
 
 def spark_or_skip() -> None:

@@ -1,0 +1,77 @@
+{#- The feedback loop's var `as_of_day` (models/feedback): its validation, the fingerprint of the data it replays,
+    and the guard that keeps a replay moving forward. -#}
+
+{#- var `as_of_day` as an int >= 1, or none (the whole history); a one-line error for anything else. -#}
+{% macro feedback_as_of_day() %}
+    {%- set as_of_day = var('as_of_day', none) %}
+    {%- if as_of_day is none %}{{ return(none) }}{% endif %}
+    {%- if not modules.re.fullmatch('[0-9]+', as_of_day | string | trim) %}
+        {{ exceptions.raise_compiler_error("var 'as_of_day' must be a whole day number >= 1 (or null for the whole history), got '" ~ as_of_day ~ "'") }}
+    {%- endif %}
+    {%- set day = as_of_day | string | trim | int %}
+    {%- if day < 1 %}
+        {{ exceptions.raise_compiler_error("var 'as_of_day' must be >= 1 (day 1 is the data set's first day), got " ~ day) }}
+    {%- endif %}
+    {{ return(day) }}
+{% endmacro %}
+
+{#- md5 of what the interactions depend on besides the files' contents (the data set and its vars): a replay must
+    not continue with another world. -#}
+{% macro feedback_source_fingerprint() %}
+    {%- set dataset = feedlab_dataset() %}
+    {%- set source_vars = {'dataset': dataset} %}
+    {%- if dataset == 'synthetic' %}
+        {%- for name in ['n_users', 'n_videos', 'n_creators', 'n_topics', 'n_interactions', 'world_seed', 'n_days',
+                         'start_date', 'seed_compat', 'noise_sd', 'like_threshold', 'share_threshold', 'follow_threshold'] %}
+            {%- do source_vars.update({name: var(name) | string}) %}
+        {%- endfor %}
+    {%- elif dataset == 'movielens' %}
+        {%- do source_vars.update({'movielens_path': var('movielens_path') | string}) %}
+    {%- else %}
+        {%- for name in ['kuairec_path', 'kuairec_use_big_matrix', 'kuairec_watch_ratio_cap'] %}
+            {%- do source_vars.update({name: var(name) | string}) %}
+        {%- endfor %}
+    {%- endif %}
+    {{ return(local_md5(tojson(source_vars, sort_keys=true))) }}
+{% endmacro %}
+
+{#- on-run-start hook of `dbt build` / `dbt run` with as_of_day N (not --full-refresh): refuses, before any node
+    runs, a day below the highest day already in the warehouse (int_interaction_log's days or fct_metrics_daily's)
+    and interactions loaded from another source. A hook, not a check inside the models, because the models before
+    int_interaction_log would already have been written by then: on Spark, the marts that read python outputs
+    (sources there, outside the DAG) came from the previous day's export; DuckDB's builds are published atomically
+    anyway. Renders no SQL. -#}
+{% macro feedback_loop_guard() %}
+    {%- set as_of_day = feedback_as_of_day() %}
+    {%- if not execute or as_of_day is none or flags.FULL_REFRESH or flags.WHICH not in ['build', 'run'] %}
+        {{ return('') }}
+    {%- endif %}
+    {%- set highest_day = namespace(day=0, table=none) %}
+    {%- set log = adapter.get_relation(database=target.database, schema=target.schema, identifier='int_interaction_log') %}
+    {%- set history = adapter.get_relation(database=target.database, schema=target.schema, identifier='fct_metrics_daily') %}
+    {%- for relation, day_column in [(log, 'event_day'), (history, 'as_of_day')] if relation is not none %}
+        {%- set day = run_query("select max(" ~ day_column ~ ") from " ~ relation).rows[0][0] %}
+        {%- if day is not none and day > highest_day.day %}
+            {%- set highest_day.day = day %}
+            {%- set highest_day.table = relation.identifier %}
+        {%- endif %}
+    {%- endfor %}
+    {%- if as_of_day < highest_day.day %}
+        {{ exceptions.raise_compiler_error(
+            "feedback loop: as_of_day " ~ as_of_day ~ " is before day " ~ highest_day.day ~ ", the latest day already "
+            ~ "in this warehouse (" ~ highest_day.table ~ "). Days only move forward; to replay from day " ~ as_of_day
+            ~ " rebuild with --full-refresh (this drops the metrics history of later days)."
+        ) }}
+    {%- endif %}
+    {%- if log is not none %}
+        {%- set sources = run_query("select count(distinct source_fingerprint), max(source_fingerprint) from " ~ log).rows[0] %}
+        {%- if sources[0] > 1 or (sources[1] is not none and sources[1] != feedback_source_fingerprint()) %}
+            {{ exceptions.raise_compiler_error(
+                "feedback loop: the interactions already loaded in int_interaction_log come from another source "
+                ~ "(different data set vars or files); continuing the replay would mix two worlds. Rebuild with "
+                ~ "--full-refresh."
+            ) }}
+        {%- endif %}
+    {%- endif %}
+    {{ return('') }}
+{% endmacro %}
