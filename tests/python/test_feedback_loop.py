@@ -115,3 +115,11 @@ def test_replaying_days_loads_each_interaction_once_and_keeps_one_history_row_pe
     assert "come from another source" in output
     assert "OK created" not in output
     assert query(warehouse, "select max(as_of_day) from fct_metrics_daily") == [(3,)]
+
+    # A day that is no whole number >= 1 is named in a one-line error.
+    for bad in ("two", 0):
+        with pytest.raises(SystemExit, match="dbt build failed"):
+            dbt_build("synthetic", {**WORLD, "as_of_day": bad})
+        output = capfd.readouterr().out
+        assert "var 'as_of_day' must be" in output and str(bad) in output
+        assert "OK created" not in output
