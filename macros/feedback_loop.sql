@@ -15,9 +15,8 @@
     {{ return(day) }}
 {% endmacro %}
 
-{#- md5 of what the interactions depend on besides the files' contents (the data set and its vars): a replay must
-    not continue with another world. -#}
-{% macro feedback_source_fingerprint() %}
+{#- What the interactions depend on besides the files' contents: the data set and its vars, as a dict. -#}
+{% macro feedback_source_vars() %}
     {%- set dataset = feedlab_dataset() %}
     {%- set source_vars = {'dataset': dataset} %}
     {%- if dataset == 'synthetic' %}
@@ -32,7 +31,12 @@
             {%- do source_vars.update({name: var(name) | string}) %}
         {%- endfor %}
     {%- endif %}
-    {{ return(local_md5(tojson(source_vars, sort_keys=true))) }}
+    {{ return(source_vars) }}
+{% endmacro %}
+
+{#- md5 of feedback_source_vars(), stored in int_interaction_log: a replay must not continue with another world. -#}
+{% macro feedback_source_fingerprint() %}
+    {{ return(local_md5(tojson(feedback_source_vars(), sort_keys=true))) }}
 {% endmacro %}
 
 {#- on-run-start hook of `dbt build` / `dbt run` with as_of_day N (not --full-refresh): refuses, before any node
@@ -68,8 +72,8 @@
         {%- if sources[0] > 1 or (sources[1] is not none and sources[1] != feedback_source_fingerprint()) %}
             {{ exceptions.raise_compiler_error(
                 "feedback loop: the interactions already loaded in int_interaction_log come from another source "
-                ~ "(different data set vars or files); continuing the replay would mix two worlds. Rebuild with "
-                ~ "--full-refresh."
+                ~ "(different data set vars or files than " ~ tojson(feedback_source_vars(), sort_keys=true)
+                ~ "); continuing the replay would mix two worlds. Rebuild with --full-refresh."
             ) }}
         {%- endif %}
     {%- endif %}

@@ -113,6 +113,7 @@ def test_replaying_days_loads_each_interaction_once_and_keeps_one_history_row_pe
         dbt_build("synthetic", {**WORLD, "noise_sd": 0.2, "as_of_day": 4})
     output = capfd.readouterr().out
     assert "come from another source" in output
+    assert '"noise_sd": "0.2"' in output  # the vars of the refused run, to compare with the replay's
     assert "OK created" not in output
     assert query(warehouse, "select max(as_of_day) from fct_metrics_daily") == [(3,)]
 
