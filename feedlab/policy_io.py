@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Callable
 
+import numpy as np
 import pandas as pd
 
 from feedlab.errors import FeedlabInputError
@@ -118,9 +119,23 @@ def run_policy(
     split: pd.DataFrame,
     items: pd.DataFrame,
     recommend: Callable[..., tuple[pd.DataFrame, dict[str, Any]]],
+    servable: pd.DataFrame | None = None,
     **params: Any,
 ) -> pd.DataFrame:
-    """Train and score one policy on the training split; the rows every python policy model returns."""
+    """Train and score one policy on the training split; the rows every python policy model returns.
+
+    ``servable`` (int_servable_items: ``item_id``) restricts the served items; the policy gets it only when it
+    leaves out some of ``items``, so a whole catalogue takes the unrestricted path.
+    """
     train, item_features, users = training_inputs(split, items)
-    recs, info = recommend(train, users, cfg.top_k, items=item_features, **params)
+    restriction = servable_restriction(servable, items)
+    recs, info = recommend(train, users, cfg.top_k, items=item_features, servable=restriction, **params)
     return with_run_info(recs, info, cfg.dataset)
+
+
+def servable_restriction(servable: pd.DataFrame | None, items: pd.DataFrame) -> np.ndarray | None:
+    """The servable item ids, shape (n_servable,) int64, or None when they cover every item of ``items``."""
+    if servable is None:
+        return None
+    ids = np.unique(servable["item_id"].to_numpy(dtype=np.int64))
+    return None if np.isin(items["item_id"].to_numpy(dtype=np.int64), ids).all() else ids

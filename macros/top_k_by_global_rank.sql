@@ -1,9 +1,22 @@
 {#- Top-K of a non-personalised ranking for every user with training data, skipping the user's training items.
     `ranking` is a relation (item_id, item_rank, score) with item_rank 1, 2, ...; a user who has seen s items
     needs at most K + s ranks, so the join never grows beyond users × (K + s). The macro continues a WITH clause
-    (it starts with a comma), so `ranking` is usually a CTE of the calling model. -#}
+    (it starts with a comma), so `ranking` is usually a CTE of the calling model. Only int_servable_items are
+    served: the ranking is cut to them and renumbered. -#}
 {% macro top_k_by_global_rank(policy, ranking, exclude_seen=true) %}
-, users as (
+, servable_ranking as (
+
+    select
+        ranking.item_id,
+        row_number() over (order by ranking.item_rank) as item_rank,
+        ranking.score
+    from {{ ranking }} as ranking
+    inner join {{ ref('int_servable_items') }} as servable
+        on servable.item_id = ranking.item_id
+
+),
+
+users as (
 
     select user_id, n_train_items from {{ ref('int_user_history') }}
 
@@ -23,7 +36,7 @@ candidates as (
         ranking.item_rank,
         ranking.score
     from users
-    inner join {{ ranking }} as ranking
+    inner join servable_ranking as ranking
         on ranking.item_rank <= {{ var('top_k') }}{% if exclude_seen %} + users.n_train_items{% endif %}
     {%- if exclude_seen %}
     left join seen

@@ -5,6 +5,7 @@ Every policy follows the same contract (see :mod:`feedlab.recsys`):
 * the catalogue is the set of items present in the training interactions (an item nobody interacted with
   cannot be scored by a collaborative model and is never recommended);
 * every item a user has in training is excluded from that user's list;
+* a policy given ``servable`` item ids ranks only those (KuaiRec's big-to-small protocol serves the small matrix);
 * each user gets exactly ``k`` rows, or every unseen item when fewer than ``k`` remain;
 * ties in score are broken by ascending ``item_id``.
 """
@@ -143,8 +144,26 @@ def interaction_matrix(enc: Interactions, value: str = "binary", dtype: type = n
     return sp.csr_matrix((data, cols, indptr), shape=(enc.n_users, enc.n_items))
 
 
+def servable_columns(enc: Interactions, servable: Any) -> np.ndarray | None:
+    """The item codes a policy may serve as a mask, or None when every item may be served.
+
+    Parameters
+    ----------
+    enc : the encoded training interactions.
+    servable : array-like of shape (n_servable,), int64 item ids, or None (no restriction). Ids absent from
+        training are ignored (no collaborative score exists for them).
+
+    Returns
+    -------
+    mask : ndarray of shape (n_items,), bool, or None.
+    """
+    if servable is None:
+        return None
+    return np.isin(enc.item_ids, np.asarray(servable, dtype=np.int64))
+
+
 def top_k_unseen(score_rows: Callable[[np.ndarray], np.ndarray], seen: sp.csr_matrix, rows: np.ndarray,
-                 k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                 k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Top-``k`` unseen columns per row, scored in batches.
 
     Parameters
@@ -157,11 +176,13 @@ def top_k_unseen(score_rows: Callable[[np.ndarray], np.ndarray], seen: sp.csr_ma
     rows : ndarray of shape (n,), int64
         User codes to rank, ascending.
     k : int
+    allowed : ndarray of shape (n_items,), bool, optional
+        Columns that may be returned (see :func:`servable_columns`); all when None.
 
     Returns
     -------
     row, col : ndarray of shape (m,), int64
-        User and item codes, ordered by row then rank; m = sum over rows of min(k, unseen items).
+        User and item codes, ordered by row then rank; m = sum over rows of min(k, unseen allowed items).
     score : ndarray of shape (m,), float64
     """
     n_items = seen.shape[1]
@@ -172,6 +193,8 @@ def top_k_unseen(score_rows: Callable[[np.ndarray], np.ndarray], seen: sp.csr_ma
         scores = np.asarray(score_rows(b_rows), dtype=np.float32)
         block = seen[b_rows]
         scores[np.repeat(np.arange(len(b_rows)), np.diff(block.indptr)), block.indices] = -np.inf
+        if allowed is not None:
+            scores[:, ~allowed] = -np.inf
         local, col, top = top_k_rows(scores, k)
         out_r.append(b_rows[local])
         out_c.append(col)

@@ -28,7 +28,8 @@ import scipy.sparse as sp
 
 from feedlab.errors import FeedlabInputError
 from feedlab.recsys.common import (Interactions, check_k, encode, interaction_matrix, order_by_row_score,
-                                   rank_by_score, recs_frame, run_info, top_k_unseen, user_codes)
+                                   rank_by_score, recs_frame, run_info, servable_columns, top_k_unseen,
+                                   user_codes)
 from feedlab.recsys.features import (CATEGORICAL, PairFeaturizer, item_topics, last_rows, normalised_value,
                                      time_split)
 from feedlab.recsys.retrieval import PairScorer, ScoreRows, fit_ease, gather, matrix_scorer, pair_gather
@@ -91,9 +92,9 @@ class AffinityScorer(PairScorer):
     def _pairs(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         return (self.affinity[rows, self.codes[cols]] * self.scale[cols]).astype(np.float32)
 
-    def top_k_unseen(self, seen: sp.csr_matrix, rows: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray,
-                                                                                   np.ndarray]:
-        """Same result as ``common.top_k_unseen(self, seen, rows, k)`` without scoring the whole catalogue.
+    def top_k_unseen(self, seen: sp.csr_matrix, rows: np.ndarray, k: int,
+                     allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Same result as ``common.top_k_unseen(self, seen, rows, k, allowed)`` without scoring the whole catalogue.
 
         A user's score depends on an item only through its topic and length, so the top-k lies among the
         longest items of each topic: only a pool of the ``k + q`` longest items per topic (and those tied with the
@@ -101,13 +102,14 @@ class AffinityScorer(PairScorer):
         exact when nothing lies outside the pool, or when the user has k pooled results and the k-th beats the
         best score any item outside the pool can reach (the first item past the pool in each topic bounds its
         topic, since the float32 rounding of ``affinity * scale`` is monotone in ``scale``). Users failing that
-        check are ranked over the whole catalogue.
+        check are ranked over the whole catalogue. Only ``allowed`` items (all when None) take part.
         """
-        n_items, n_slots = len(self.codes), self.affinity.shape[1]
+        n_slots = self.affinity.shape[1]
         if len(rows) == 0:
-            return top_k_unseen(self, seen, rows, k)
+            return top_k_unseen(self, seen, rows, k, allowed)
         depth = k + int(np.quantile(np.diff(seen.indptr)[rows], 0.99))
-        order = np.lexsort((np.arange(n_items), -self.scale, self.codes))  # topic, longest first, item
+        items = np.arange(len(self.codes)) if allowed is None else np.flatnonzero(allowed)
+        order = items[np.lexsort((items, -self.scale[items], self.codes[items]))]  # topic, longest first, item
         slot, length = self.codes[order], self.scale[order]
         last = np.minimum(np.searchsorted(slot, slot, side="left") + depth, np.searchsorted(slot, slot, "right")) - 1
         in_pool = length >= length[last]  # a prefix of each topic, widened to the items tied with its last one
@@ -128,7 +130,7 @@ class AffinityScorer(PairScorer):
         if exact.all():
             return r, c, score
         keep = exact[np.searchsorted(rows, r)]
-        r2, c2, s2 = top_k_unseen(self, seen, rows[~exact], k)
+        r2, c2, s2 = top_k_unseen(self, seen, rows[~exact], k, allowed)
         merged = np.argsort(np.r_[r[keep], r2], kind="stable")
         return np.r_[r[keep], r2][merged], np.r_[c[keep], c2][merged], np.r_[score[keep], s2][merged]
 
@@ -185,13 +187,14 @@ class Retriever:
         """Scores of the pairs (rows[j], cols[j]), float64 of shape (len(rows),); ``rows`` ascending."""
         return gather(scorer, rows, cols, self.n_items, by_pairs=self.by_pairs)
 
-    def candidates(self, rows: np.ndarray) -> Candidates:
+    def candidates(self, rows: np.ndarray, allowed: np.ndarray | None = None) -> Candidates:
         """Top candidates of users ``rows`` (ascending codes), ordered by user then primary score descending (ties
         by item): the top ``n_candidates`` unseen by the primary scorer, plus (deduplicated) the top
-        ``n_affinity`` by the affinity scorer; with their features."""
-        r, c, score = top_k_unseen(self.primary, self.matrix, rows, self.cfg.n_candidates)
+        ``n_affinity`` by the affinity scorer; with their features. Only ``allowed`` items (a mask over item codes;
+        all when None) are retrieved."""
+        r, c, score = top_k_unseen(self.primary, self.matrix, rows, self.cfg.n_candidates, allowed)
         if self.cfg.n_affinity > 0:
-            r2, c2, _ = self.affinity.top_k_unseen(self.matrix, rows, self.cfg.n_affinity)
+            r2, c2, _ = self.affinity.top_k_unseen(self.matrix, rows, self.cfg.n_affinity, allowed)
             key = np.sort(np.r_[r * self.n_items + c, r2 * self.n_items + c2])
             key = key[np.diff(key, prepend=-1) != 0]  # keys are >= 0
             r, c = key // self.n_items, key % self.n_items
@@ -329,7 +332,7 @@ class FittedRanker:
 
 
 def serve(retriever: Retriever, ranker: FittedRanker, rows: np.ndarray, length: np.ndarray,
-          k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+          k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Top-``k`` of each user's candidates by ``ranker``, in chunks of about ``SERVE_CHUNK_PAIRS`` candidate pairs
     so that memory does not grow with the number of users (results do not depend on the chunking).
 
@@ -339,7 +342,7 @@ def serve(retriever: Retriever, ranker: FittedRanker, rows: np.ndarray, length: 
     n_chunks = max(1, -(-len(rows) * per_user // SERVE_CHUNK_PAIRS))
     parts = []
     for chunk in np.array_split(rows, n_chunks):
-        cand = retriever.candidates(chunk)
+        cand = retriever.candidates(chunk, allowed)
         score = ranker.score(cand, length)
         keep = rank_by_score(cand.rows, cand.cols, score, k)
         parts.append((cand.rows[keep], cand.cols[keep], score[keep]))
@@ -348,7 +351,7 @@ def serve(retriever: Retriever, ranker: FittedRanker, rows: np.ndarray, length: 
 
 
 def recommend_two_stage_lgbm(train: pd.DataFrame, users: Any, k: int = 10, *, items: pd.DataFrame | None = None,
-                             objective: str = "auto", label: str = "presence", n_candidates: int = 100,
+                             servable: Any = None, objective: str = "auto", label: str = "presence", n_candidates: int = 100,
                              n_affinity: int | None = None, n_holdout: int | None = None,
                              n_rounds: int | None = None, learning_rate: float | None = None,
                              ease_l2: float = 100.0, n_components: int | None = None, random_state: int = 42,
@@ -366,6 +369,9 @@ def recommend_two_stage_lgbm(train: pd.DataFrame, users: Any, k: int = 10, *, it
         List length; at most the number of candidates is returned per user.
     items : DataFrame, optional
         ``item_id``, ``topic_id``, ``length_s`` (may be NaN); topic/length features are NaN without it.
+    servable : array-like of shape (n_servable,), int64, optional
+        The only item ids that may be served (all when None). Training candidates are not restricted: the ranker
+        learns from the whole history, only the served lists are cut to these items.
     objective : {"auto", "lambdarank", "binary", "regression"}
         ``auto``: lambdarank for presence, regression for watch time. ``binary`` needs ``label="presence"``.
         ``regression`` needs ``label="watch_time"``: L2 on the held-out rows' watch ratio (value / length),
@@ -434,7 +440,7 @@ def recommend_two_stage_lgbm(train: pd.DataFrame, users: Any, k: int = 10, *, it
     booster = None if fallback else fit_ranker(examples, target, params, n_rounds, gain, base)
     trained = time.perf_counter()
     ranker = FittedRanker(booster, drop_rank=watch, from_affinity=base is not None)
-    r, c, score = serve(Retriever(enc, topic, length, cfg), ranker, rows, length, k)
+    r, c, score = serve(Retriever(enc, topic, length, cfg), ranker, rows, length, k, servable_columns(enc, servable))
     recs = recs_frame("two_stage_lgbm", enc, r, c, score)
     info_params = {"objective": objective, "label": label, "n_candidates": cfg.n_candidates,
                    "n_affinity": cfg.n_affinity, "n_holdout": n_holdout, "n_rounds": n_rounds,

@@ -12,7 +12,7 @@ from sklearn.decomposition import TruncatedSVD
 
 from feedlab.errors import FeedlabInputError
 from feedlab.recsys.common import (check_k, encode, interaction_matrix, recs_frame, run_info,
-                                   top_k_unseen, user_codes)
+                                   servable_columns, top_k_unseen, user_codes)
 
 RANDOMIZED_MIN_NNZ = 2_000_000  # above this many non-zeros (or users) fit_svd switches from ARPACK to randomized
 RANDOMIZED_MIN_USERS = 50_000
@@ -55,7 +55,7 @@ def fit_svd(matrix: sp.csr_matrix, n_components: int = 30, random_state: int = 4
 
 
 def recommend_svd(train: pd.DataFrame, users: Any, k: int = 10, *, items: pd.DataFrame | None = None,
-                  n_components: int = 30, value: str = "binary",
+                  servable: Any = None, n_components: int = 30, value: str = "binary",
                   random_state: int = 42) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Top-``k`` unseen items per user by PureSVD.
 
@@ -68,6 +68,8 @@ def recommend_svd(train: pd.DataFrame, users: Any, k: int = 10, *, items: pd.Dat
     k : int
     items : DataFrame, optional
         Unused (accepted for a uniform signature across policies).
+    servable : array-like of shape (n_servable,), int64, optional
+        The only item ids that may be recommended (all when None).
     n_components : int
         SVD rank r.
     value : {"binary", "value"}
@@ -92,6 +94,6 @@ def recommend_svd(train: pd.DataFrame, users: Any, k: int = 10, *, items: pd.Dat
     matrix = interaction_matrix(enc, value)
     model = fit_svd(matrix, n_components, random_state)
     trained = time.perf_counter()
-    row, col, score = top_k_unseen(model.score, matrix, rows, k)
+    row, col, score = top_k_unseen(model.score, matrix, rows, k, servable_columns(enc, servable))
     params = {"n_components": n_components, "value": value, "random_state": random_state, "k": k}
     return recs_frame("svd", enc, row, col, score), run_info("svd", enc, len(rows), started, trained, params)

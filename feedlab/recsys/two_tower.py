@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from feedlab.recsys.common import (Interactions, check_k, encode, interaction_matrix, recs_frame, run_info,
-                                   top_k_unseen, user_codes)
+                                   servable_columns, top_k_unseen, user_codes)
 from feedlab.recsys.features import item_topics, normalised_value
 
 TOWER_UNITS = (128, 64, 32)
@@ -225,7 +225,7 @@ def _fit(model: DualEncoder, loss_fn: Any, n_rows: int, epochs: int, batch_size:
         run_epoch(tf.constant(_epoch_batches(rng, n_rows, batch_size, batches_per_epoch)))
 
 
-def _recommend(policy: str, train: pd.DataFrame, users: Any, k: int, items: pd.DataFrame | None,
+def _recommend(policy: str, train: pd.DataFrame, users: Any, k: int, items: pd.DataFrame | None, servable: Any,
                id_dim: int, fit: Callable[[DualEncoder, Interactions, TowerInputs], None],
                params: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Shared pipeline: encode, build towers, ``fit`` them, embed everything, rank unseen items by dot product."""
@@ -239,12 +239,13 @@ def _recommend(policy: str, train: pd.DataFrame, users: Any, k: int, items: pd.D
     user_emb, item_emb = model.embed_all()
     trained = time.perf_counter()
     seen = interaction_matrix(enc, "binary")
-    row, col, score = top_k_unseen(lambda r: user_emb[r] @ item_emb.T, seen, rows, k)
+    row, col, score = top_k_unseen(lambda r: user_emb[r] @ item_emb.T, seen, rows, k,
+                                   servable_columns(enc, servable))
     return recs_frame(policy, enc, row, col, score), run_info(policy, enc, len(rows), started, trained, params)
 
 
 def recommend_two_tower_mse(train: pd.DataFrame, users: Any, k: int = 10, *, items: pd.DataFrame | None = None,
-                            epochs: int = 5, batch_size: int = 128, learning_rate: float = 1e-3,
+                            servable: Any = None, epochs: int = 5, batch_size: int = 128, learning_rate: float = 1e-3,
                             random_state: int = 42) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Top-``k`` unseen items per user from the seed's feature-only dual encoder trained with MSE.
 
@@ -258,6 +259,8 @@ def recommend_two_tower_mse(train: pd.DataFrame, users: Any, k: int = 10, *, ite
     items : DataFrame, optional
         ``item_id``, ``topic_id``, ``length_s``. The value is normalised as watch ratio (value / length_s) when
         every training item has a positive length, else min-max scaled over the training rows.
+    servable : array-like of shape (n_servable,), int64, optional
+        The only item ids that may be recommended (all when None).
     epochs, batch_size, learning_rate : int, int, float
         Adam training schedule.
     random_state : int
@@ -276,18 +279,18 @@ def recommend_two_tower_mse(train: pd.DataFrame, users: Any, k: int = 10, *, ite
     def fit(model: DualEncoder, enc: Interactions, inputs: TowerInputs) -> None:
         train_mse(model, enc, inputs.target, epochs, batch_size, learning_rate, random_state)
 
-    return _recommend("two_tower_mse", train, users, k, items, 0, fit, params)
+    return _recommend("two_tower_mse", train, users, k, items, servable, 0, fit, params)
 
 
 def recommend_two_tower(train: pd.DataFrame, users: Any, k: int = 10, *, items: pd.DataFrame | None = None,
-                        epochs: int = 10, max_steps: int = 2000, batch_size: int = 512,
+                        servable: Any = None, epochs: int = 10, max_steps: int = 2000, batch_size: int = 512,
                         learning_rate: float = 3e-3, temperature: float = 0.1, logq: bool = True,
                         id_dim: int = 32, random_state: int = 42) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Top-``k`` unseen items per user from a dual encoder with ID embeddings and an in-batch softmax loss.
 
     Parameters
     ----------
-    train, users, k, items :
+    train, users, k, items, servable :
         As in :func:`recommend_two_tower_mse`.
     epochs, max_steps, batch_size, learning_rate : int, int, int, float
         Adam training schedule: ``epochs`` passes, reduced to whole passes within ``max_steps`` batches, or to one
@@ -316,4 +319,4 @@ def recommend_two_tower(train: pd.DataFrame, users: Any, k: int = 10, *, items: 
         train_softmax(model, enc, epochs, batch_size, learning_rate, temperature, logq, random_state,
                       batches_per_epoch)
 
-    return _recommend("two_tower", train, users, k, items, id_dim, fit, params)
+    return _recommend("two_tower", train, users, k, items, servable, id_dim, fit, params)

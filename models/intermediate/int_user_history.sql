@@ -7,7 +7,14 @@ with train as (
 
 test as (
 
-    select user_id, item_id as test_item_id from {{ ref('int_split') }} where split = 'test'
+    -- one test event per user under leave-last-out; every relevant small-matrix video under KuaiRec's big_to_small
+    select
+        user_id,
+        case when count(*) = 1 then min(item_id) end as test_item_id,
+        count(*) as n_test_interactions
+    from {{ ref('int_split') }}
+    where split = 'test'
+    group by user_id
 
 ),
 
@@ -30,6 +37,7 @@ history as (
 
 select
     history.*,
-    test.test_item_id
+    test.test_item_id,
+    coalesce(test.n_test_interactions, 0) as n_test_interactions
 from history
 left join test on history.user_id = test.user_id

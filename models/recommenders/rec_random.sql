@@ -1,6 +1,6 @@
--- A uniformly random feed per user. Items are laid out once in an md5-shuffled order; each user reads that circle
--- from their own md5-chosen offset, skipping seen items. This is K + s rows per user instead of a users × items
--- cross join, so it scales to the 100× world.
+-- A uniformly random feed per user over the servable items (int_servable_items). Items are laid out once in an
+-- md5-shuffled order; each user reads that circle from their own md5-chosen offset, skipping seen items. This is
+-- K + s rows per user instead of a users × items cross join, so it scales to the 100× world.
 {%- set longest_walk = var('top_k') %}
 {%- if execute %}
     {%- set longest_walk = run_query(
@@ -12,7 +12,7 @@ with items as (
     select
         item_id,
         row_number() over (order by md5(concat('{{ var("random_policy_salt") }}', cast(item_id as {{ dbt.type_string() }}))), item_id) - 1 as position
-    from {{ ref('stg_items') }}
+    from {{ ref('int_servable_items') }}
 
 ),
 

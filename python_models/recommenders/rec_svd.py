@@ -7,6 +7,7 @@ def model(dbt, session):
     cfg = PolicyConfig.from_json(dbt.config.get("policy"))
     return run_policy(
         cfg, train_split(dbt.ref("int_split")), dbt.ref("stg_items").df(), recommend_svd,
+        servable=dbt.ref("int_servable_items").df(),
         n_components=int(cfg.params["svd_components"]),
         value=svd_value_for(cfg.dataset, cfg.params["svd_value"]),
     )

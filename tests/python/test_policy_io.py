@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from feedlab.errors import FeedlabInputError
-from feedlab.policy_io import (PolicyConfig, lgbm_label_for, run_policy, svd_value_for, training_inputs,
-                               with_run_info)
+from feedlab.policy_io import (PolicyConfig, lgbm_label_for, run_policy, servable_restriction, svd_value_for,
+                               training_inputs, with_run_info)
 
 
 def _split() -> pd.DataFrame:
@@ -49,10 +49,10 @@ def test_run_policy_passes_only_training_rows_and_adds_run_columns():
 
     cfg = PolicyConfig.from_json(json.dumps({"dataset": "synthetic", "top_k": "7", "alpha": 1}))
     out = run_policy(cfg, _split(), _items(), recommend, alpha=1)
-    assert seen == {"rows": 3, "k": 7, "params": {"alpha": 1}}
+    assert seen == {"rows": 3, "k": 7, "params": {"servable": None, "alpha": 1}}
     assert out.loc[0, "run_dataset"] == "synthetic"
     assert out.loc[0, "run_rows_trained"] == 3
-    assert json.loads(out.loc[0, "run_parameters"]) == {"alpha": 1, "k": 7}
+    assert json.loads(out.loc[0, "run_parameters"]) == {"alpha": 1, "k": 7, "servable": None}
 
 
 def test_svd_value_choice():
@@ -100,3 +100,10 @@ def test_train_split_filters_and_projects_in_duckdb():
     pd.testing.assert_frame_equal(got.sort_values(["user_id", "item_id"]).reset_index(drop=True),
                                   want.sort_values(["user_id", "item_id"]).reset_index(drop=True))
     assert users.tolist() == want_users.tolist()
+
+
+def test_servable_restriction_only_when_it_leaves_items_out():
+    items = _items()
+    assert servable_restriction(None, items) is None
+    assert servable_restriction(pd.DataFrame({"item_id": [13, 12, 11, 10]}), items) is None
+    assert servable_restriction(pd.DataFrame({"item_id": [13, 11, 13]}), items).tolist() == [11, 13]

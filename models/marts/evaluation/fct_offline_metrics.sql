@@ -21,7 +21,8 @@ popularity as (
 
 catalog as (
 
-    select count(*) as n_items from {{ ref('stg_items') }}
+    -- the catalogue policies rank (int_servable_items: all items, or KuaiRec's small matrix under big_to_small)
+    select count(*) as n_items from {{ ref('int_servable_items') }}
 
 ),
 

@@ -1,5 +1,6 @@
--- Every user with training data in exactly one arm of every experiment: md5(salt || ':' || user_id) picks one of
--- 10,000 buckets, identical on every run, engine and DuckDB version.
+-- Every user with training data (under KuaiRec's big_to_small protocol: and small-matrix rows) in exactly one arm
+-- of every experiment: md5(salt || ':' || user_id) picks one of 10,000 buckets, identical on every run, engine and
+-- DuckDB version.
 with experiments as (
 
     select * from {{ ref('dim_experiments') }}
@@ -9,6 +10,10 @@ with experiments as (
 users as (
 
     select user_id from {{ ref('int_user_history') }}
+    {%- if kuairec_protocol() == 'big_to_small' %}
+    -- only small-matrix users: their outcome on any served (small-matrix) video is observed
+    where user_id in (select user_id from {{ ref('int_split') }} where split <> 'train')
+    {%- endif %}
 
 ),
 

@@ -5,9 +5,10 @@ with exposure as (
 
 ),
 
-items as (
+servable_items as (
 
-    select * from {{ ref('stg_items') }}
+    -- the catalogue policies rank (all items, or KuaiRec's small matrix under big_to_small)
+    select * from {{ ref('int_servable_items') }}
 
 ),
 
@@ -20,7 +21,7 @@ exposed as (
 
 catalog as (
 
-    select count(*) as n_items_catalog from items
+    select count(*) as n_items_catalog from servable_items
 
 ),
 

@@ -1,45 +1,18 @@
--- KuaiRec interactions in the unified interaction shape. Rows of kr_interactions without any event time are
--- dropped here (their count is reported by the warn test on kr_interactions.event_at). watch_ratio_raw is the
--- file's value, watch_ratio caps it at var kuairec_watch_ratio_cap, completion_rate caps it at 1, and
--- is_like = raw ratio > 2 (the KuaiRec authors' suggestion). A zero video_duration gives a null item length.
-with interactions as (
-
-    select * from {{ python_output('kr_interactions') }}
-    where event_at is not null
-
-),
-
-items as (
-
-    select * from {{ python_output('kr_items') }}
-
-)
-
+-- KuaiRec interactions in the unified interaction shape (base_kuairec__interactions without its source_matrix).
 select
-    cast(row_number() over (
-        order by interactions.event_at, interactions.user_id, interactions.video_id,
-                 interactions.source_matrix, interactions.play_duration_ms, interactions.video_duration_ms,
-                 interactions.watch_ratio
-    ) - 1 as bigint)                                                        as interaction_id,
-    cast(interactions.user_id as bigint)                                    as user_id,
-    cast(interactions.video_id as bigint)                                   as item_id,
-    cast(coalesce(items.creator_id, interactions.video_id) as bigint)       as creator_id,
-    cast(items.topic_id as integer)                                         as topic_id,
-    cast(interactions.event_at as timestamp)                                as event_at,
-    cast(interactions.play_duration_ms / 1000.0 as double)                  as watch_time_s,
-    cast(case when interactions.video_duration_ms > 0
-              then interactions.video_duration_ms / 1000.0 end as double)   as item_length_s,
-    -- least() skips nulls on most engines, so a null ratio is kept null explicitly.
-    cast(case when interactions.watch_ratio is not null
-              then least(interactions.watch_ratio, 1.0) end as double)      as completion_rate,
-    cast(case when interactions.watch_ratio is not null
-              then least(interactions.watch_ratio, {{ var('kuairec_watch_ratio_cap') }}) end as double)
-                                                                            as watch_ratio,
-    cast(interactions.watch_ratio as double)                                as watch_ratio_raw,
-    cast(interactions.watch_ratio > 2.0 as boolean)                         as is_like,
-    cast(null as boolean)                                                   as is_share,
-    cast(null as boolean)                                                   as is_follow,
-    cast(null as double)                                                    as rating
-from interactions
-left join items
-    on interactions.video_id = items.video_id
+    interaction_id,
+    user_id,
+    item_id,
+    creator_id,
+    topic_id,
+    event_at,
+    watch_time_s,
+    item_length_s,
+    completion_rate,
+    watch_ratio,
+    watch_ratio_raw,
+    is_like,
+    is_share,
+    is_follow,
+    rating
+from {{ ref('base_kuairec__interactions') }}

@@ -7,7 +7,8 @@ import pytest
 import scipy.sparse as sp
 
 from feedlab.errors import FeedlabInputError
-from feedlab.recsys.common import encode, interaction_matrix, order_by_row_score, top_k_rows, top_k_unseen
+from feedlab.recsys.common import (encode, interaction_matrix, order_by_row_score, servable_columns, top_k_rows,
+                                   top_k_unseen)
 from feedlab.recsys.features import PairFeaturizer, item_topics, time_split
 from feedlab.recsys.ranker import RetrievalConfig, training_examples
 from feedlab.recsys.two_tower import _epoch_batches, step_schedule
@@ -90,6 +91,23 @@ def test_top_k_unseen_masks_seen_and_batches(monkeypatch) -> None:
     assert row.tolist() == [0, 0, 1, 2, 2, 4, 4]
     assert col.tolist() == [1, 2, 3, 0, 1, 0, 2]
     assert score.dtype == np.float64
+
+
+def test_top_k_unseen_returns_only_allowed_columns() -> None:
+    seen = sp.csr_matrix(np.array([[1, 0, 0, 0], [0, 0, 0, 0]]))
+    scores = np.tile(np.array([4.0, 3.0, 2.0, 1.0], dtype=np.float32), (2, 1))
+    allowed = np.array([True, False, True, True])
+    row, col, _ = top_k_unseen(lambda r: scores[r].copy(), seen, np.arange(2), 3, allowed)
+    assert row.tolist() == [0, 0, 1, 1, 1]
+    assert col.tolist() == [2, 3, 0, 2, 3]
+
+
+def test_servable_columns_maps_ids_to_codes() -> None:
+    train = pd.DataFrame({"user_id": [1, 1, 2], "item_id": [30, 10, 20], "event_at": pd.Timestamp("2025-01-01"),
+                          "value": 1.0})
+    enc = encode(train)
+    assert servable_columns(enc, None) is None
+    assert servable_columns(enc, [20, 99]).tolist() == [False, True, False]  # 99 is not in training: no column
 
 
 def test_time_split_never_holds_rows_before_the_cut() -> None:

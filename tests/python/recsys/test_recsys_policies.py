@@ -60,6 +60,31 @@ def test_recovers_planted_top_item(policy: str) -> None:
     assert recovered >= 0.9, f"{policy} put the planted item first for only {recovered:.0%} of users"
 
 
+def servable_half() -> tuple[int, ...]:
+    """Every other item of the planted world, as KuaiRec's big-to-small protocol serves only the small matrix."""
+    _, items, _ = planted_world()
+    return tuple(int(i) for i in np.sort(items["item_id"].to_numpy())[::2])
+
+
+@pytest.mark.parametrize("policy", list(POLICIES))
+def test_serves_only_servable_items(policy: str) -> None:
+    train, _, _ = planted_world()
+    servable = servable_half()
+    recs, _ = run(policy, servable=servable)
+    assert set(recs["item_id"]) <= set(servable)
+    in_training = set(train["item_id"])
+    seen = train.groupby("user_id")["item_id"].agg(set)
+    unseen_servable = seen.map(lambda items: len((set(servable) & in_training) - items))
+    assert recs.groupby("user_id").size().to_dict() == np.minimum(K, unseen_servable).to_dict()
+
+
+@pytest.mark.parametrize("policy", list(POLICIES))
+def test_whole_catalogue_as_servable_changes_nothing(policy: str) -> None:
+    _, items, _ = planted_world()
+    everything = tuple(int(i) for i in items["item_id"])
+    pd.testing.assert_frame_equal(run(policy, servable=everything)[0], run(policy)[0], check_exact=True)
+
+
 @pytest.mark.parametrize("objective", ["lambdarank", "binary"])
 def test_lgbm_objectives_run(objective: str) -> None:
     recs, info = run("two_stage_lgbm", objective=objective)

@@ -119,8 +119,9 @@ def test_no_positive_candidate_falls_back_to_retrieval_order(label: str) -> None
     assert recs["item_id"].tolist() == [5, 7, 1]
 
 
+@pytest.mark.parametrize("restricted", [False, True])
 @pytest.mark.parametrize("k", [1, 5, 40])
-def test_pooled_affinity_top_k_equals_full_catalogue_ranking(k: int, monkeypatch) -> None:
+def test_pooled_affinity_top_k_equals_full_catalogue_ranking(k: int, restricted: bool, monkeypatch) -> None:
     rng = np.random.default_rng(k)
     n_users, n_items, n_slots = 300, 2_000, 6
     affinity = rng.uniform(0.0, 1.0, (n_users, n_slots))
@@ -132,11 +133,12 @@ def test_pooled_affinity_top_k_equals_full_catalogue_ranking(k: int, monkeypatch
                           np.concatenate([rng.choice(n_items, c, replace=False) for c in seen_counts]),
                           np.r_[0, np.cumsum(seen_counts)]), shape=(n_users, n_items))
     rows = np.arange(0, n_users, 2, dtype=np.int64)
+    allowed = rng.uniform(size=n_items) < 0.6 if restricted else None  # a servable subset of the catalogue
     widths = []
-    monkeypatch.setattr(ranker, "top_k_unseen", lambda f, s, r, kk: widths.append((s.shape[1], len(r))) or
-                        top_k_unseen(f, s, r, kk))
-    pooled = scorer.top_k_unseen(seen, rows, k)
-    full = top_k_unseen(scorer, seen, rows, k)
+    monkeypatch.setattr(ranker, "top_k_unseen", lambda f, s, r, kk, *mask: widths.append((s.shape[1], len(r))) or
+                        top_k_unseen(f, s, r, kk, *mask))
+    pooled = scorer.top_k_unseen(seen, rows, k, allowed)
+    full = top_k_unseen(scorer, seen, rows, k, allowed)
     assert widths[0][0] < n_items / 3  # ranked on the pool ...
     assert sum(n for width, n in widths[1:] if width == n_items) <= 10  # ... and few users fell back to the catalogue
     for got, want in zip(pooled, full):

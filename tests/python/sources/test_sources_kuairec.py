@@ -221,7 +221,8 @@ def test_dbt_build_kuairec_models(tmp_path):
     folder = write_kuairec(tmp_path / "kr", big=True, daily=True)
     warehouse = tmp_path / "kuairec.duckdb"
     env = dict(os.environ, FEEDLAB_WAREHOUSE=str(warehouse), DBT_PROFILES_DIR=str(REPO))
-    models = "kr_interactions kr_items stg_kuairec__interactions stg_kuairec__items stg_kuairec__users stg_kuairec__creators"
+    models = ("kr_interactions kr_items base_kuairec__interactions stg_kuairec__interactions "
+              "stg_kuairec__interaction_sources stg_kuairec__items stg_kuairec__users stg_kuairec__creators")
     result = subprocess.run(
         [str(REPO / ".venv" / "bin" / "dbt"), "build", "--vars",
          f"{{dataset: kuairec, kuairec_path: '{folder}', kuairec_use_big_matrix: true}}",
@@ -232,9 +233,13 @@ def test_dbt_build_kuairec_models(tmp_path):
     with duckdb.connect(str(warehouse), read_only=True) as con:
         counts = {t: con.sql(f"select count(*) from {t}").fetchone()[0] for t in models.split()}
         assert counts == {
-            "kr_interactions": 8, "kr_items": 4, "stg_kuairec__interactions": 7, "stg_kuairec__items": 4,
-            "stg_kuairec__users": 4, "stg_kuairec__creators": 3,
+            "kr_interactions": 8, "kr_items": 4, "base_kuairec__interactions": 7, "stg_kuairec__interactions": 7,
+            "stg_kuairec__interaction_sources": 7, "stg_kuairec__items": 4, "stg_kuairec__users": 4,
+            "stg_kuairec__creators": 3,
         }
+        # the event in both files is kept once, as small; the small row without any time is dropped
+        sources = dict(con.sql("select source_matrix, count(*) from stg_kuairec__interaction_sources group by 1").fetchall())
+        assert sources == {"small": 5, "big": 2}
         ids = [r[0] for r in con.sql("select interaction_id from stg_kuairec__interactions order by event_at, user_id, item_id").fetchall()]
         assert ids == list(range(7))
         capped = con.sql("select max(watch_ratio), max(completion_rate), count(*) filter (where is_like) from stg_kuairec__interactions").fetchone()

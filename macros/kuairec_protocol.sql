@@ -1,0 +1,19 @@
+{#- The split protocol of this build (var `kuairec_protocol`): 'leave_last_out', every data set's per-user split, or
+    'big_to_small', KuaiRec's own: train on the big matrix, evaluate on the fully observed small one. A one-line
+    error for an unknown value, for big_to_small on another data set, or without the big matrix. -#}
+{% macro kuairec_protocol() %}
+    {%- set protocol = var('kuairec_protocol', 'leave_last_out') | string | trim %}
+    {%- set known = ['leave_last_out', 'big_to_small'] %}
+    {%- if protocol not in known %}
+        {{ exceptions.raise_compiler_error("var 'kuairec_protocol' is '" ~ protocol ~ "'; expected one of " ~ known | join(', ')) }}
+    {%- endif %}
+    {%- if protocol == 'big_to_small' %}
+        {%- if feedlab_dataset() != 'kuairec' %}
+            {{ exceptions.raise_compiler_error("var 'kuairec_protocol' big_to_small applies to dataset kuairec only (dataset is " ~ feedlab_dataset() ~ ")") }}
+        {%- endif %}
+        {%- if var('kuairec_use_big_matrix') | string | trim | lower not in ['true', '1', 'yes'] %}
+            {{ exceptions.raise_compiler_error("var 'kuairec_protocol' big_to_small trains on the big matrix: set kuairec_use_big_matrix: true") }}
+        {%- endif %}
+    {%- endif %}
+    {{- return(protocol) }}
+{% endmacro %}
