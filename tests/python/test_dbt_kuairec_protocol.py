@@ -52,6 +52,19 @@ def test_big_to_small_trains_on_big_and_evaluates_on_small(dbt_build, kuairec_fo
     assert exposures > 0 and observed == exposures
 
 
+def test_leave_last_out_default_builds_the_whole_warehouse(dbt_build, kuairec_folder):
+    """The default split on the same folder: every model and data test passes, one test event per user with two
+    or more interactions, and policies rank the whole catalogue."""
+    small = pd.read_csv(kuairec_folder / "small_matrix.csv")
+    big = pd.read_csv(kuairec_folder / "big_matrix.csv")
+    warehouse = dbt_build("kuairec", {"kuairec_path": str(kuairec_folder), "kuairec_use_big_matrix": True,
+                                      "python_policies": PROTOCOL["python_policies"]})
+    per_user = pd.concat([small, big])["user_id"].value_counts()
+    assert query(warehouse, "select count(*) from int_split where split = 'test'") == [(int((per_user >= 2).sum()),)]
+    assert query(warehouse, "select count(*) from int_split where split = 'holdout'") == [(0,)]
+    assert query(warehouse, "select count(*) from int_servable_items") == query(warehouse, "select count(*) from stg_items")
+
+
 @pytest.mark.parametrize("dataset, dbt_vars, message", [
     ("kuairec", {"kuairec_protocol": "big_to_small"}, "big_to_small trains on the big matrix: set kuairec_use_big_matrix: true"),
     ("synthetic", {"kuairec_protocol": "big_to_small"}, "big_to_small applies to dataset kuairec only (dataset is synthetic)"),
