@@ -351,8 +351,8 @@ def serve(retriever: Retriever, ranker: FittedRanker, rows: np.ndarray, length: 
 
 
 def recommend_two_stage_lgbm(train: pd.DataFrame, users: Any, k: int = 10, *, items: pd.DataFrame | None = None,
-                             servable: Any = None, objective: str = "auto", label: str = "presence", n_candidates: int = 100,
-                             n_affinity: int | None = None, n_holdout: int | None = None,
+                             servable: Any = None, objective: str = "auto", label: str = "presence",
+                             n_candidates: int = 100, n_affinity: int | None = None, n_holdout: int | None = None,
                              n_rounds: int | None = None, learning_rate: float | None = None,
                              ease_l2: float = 100.0, n_components: int | None = None, random_state: int = 42,
                              num_threads: int = 1) -> tuple[pd.DataFrame, dict[str, Any]]:

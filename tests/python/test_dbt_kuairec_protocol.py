@@ -35,10 +35,11 @@ def test_big_to_small_trains_on_big_and_evaluates_on_small(dbt_build, kuairec_fo
     assert {r[0] for r in query(warehouse, "select distinct item_id from fct_recommendations")} <= small_videos
     seen = big.groupby("user_id")["video_id"].agg(set)
     for policy in ("popularity", "random"):
-        served = dict(query(warehouse, f"select user_id, count(*) from fct_recommendations where policy = '{policy}' "
-                                       "group by user_id"))
+        served = dict(query(warehouse, "select user_id, count(*) from fct_recommendations "
+                                       f"where policy = '{policy}' group by user_id"))
         assert served == {user: len(small_videos - videos) for user, videos in seen.items()}, policy
-    assert {r[0] for r in query(warehouse, "select distinct policy from fct_recommendations")} >= {"svd", "two_stage_lgbm"}
+    policies = {r[0] for r in query(warehouse, "select distinct policy from fct_recommendations")}
+    assert policies >= {"svd", "two_stage_lgbm"}
 
     # Evaluated: the small-matrix users with a like; coverage and creators over the small matrix's catalogue.
     liked_users = set(small.loc[small["watch_ratio"] > 2, "user_id"])
@@ -62,13 +63,17 @@ def test_leave_last_out_default_builds_the_whole_warehouse(dbt_build, kuairec_fo
     per_user = pd.concat([small, big])["user_id"].value_counts()
     assert query(warehouse, "select count(*) from int_split where split = 'test'") == [(int((per_user >= 2).sum()),)]
     assert query(warehouse, "select count(*) from int_split where split = 'holdout'") == [(0,)]
-    assert query(warehouse, "select count(*) from int_servable_items") == query(warehouse, "select count(*) from stg_items")
+    n_items = query(warehouse, "select count(*) from stg_items")
+    assert query(warehouse, "select count(*) from int_servable_items") == n_items
 
 
 @pytest.mark.parametrize("dataset, dbt_vars, message", [
-    ("kuairec", {"kuairec_protocol": "big_to_small"}, "big_to_small trains on the big matrix: set kuairec_use_big_matrix: true"),
-    ("synthetic", {"kuairec_protocol": "big_to_small"}, "big_to_small applies to dataset kuairec only (dataset is synthetic)"),
-    ("kuairec", {"kuairec_protocol": "newest_day"}, "var 'kuairec_protocol' is 'newest_day'; expected one of leave_last_out, big_to_small"),
+    ("kuairec", {"kuairec_protocol": "big_to_small"},
+     "big_to_small trains on the big matrix: set kuairec_use_big_matrix: true"),
+    ("synthetic", {"kuairec_protocol": "big_to_small"},
+     "big_to_small applies to dataset kuairec only (dataset is synthetic)"),
+    ("kuairec", {"kuairec_protocol": "newest_day"},
+     "var 'kuairec_protocol' is 'newest_day'; expected one of leave_last_out, big_to_small"),
 ])
 def test_protocol_misuse_is_refused_by_name(dbt_build, kuairec_folder, capfd, dataset, dbt_vars, message):
     with pytest.raises(SystemExit, match="dbt build failed"):
