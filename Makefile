@@ -39,6 +39,7 @@ export: install
 # DuckDB and the feedback loop's day-by-day replay on both (needs Java 17).
 bench: install spark-install
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py --scales --no-movielens --kuairec-shaped --name bench_kuairec_shaped
 	$(BIN)/python bench/seed_method.py --repeat 31
 	$(BIN)/python bench/micro_recsys.py --repeat 5
 	$(BIN)/python bench/determinism.py

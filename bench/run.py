@@ -1,7 +1,7 @@
 """`make bench`: wall time and peak memory of the warehouse builds, per stage, plus the offline metrics they reach.
 
 Usage: python bench/run.py [--scales 1 10 100] [--movielens PATH] [--out bench/results] [--timeout SECONDS]
-                           [--exclude NODE ...] [--no-movielens]
+                           [--exclude NODE ...] [--no-movielens] [--kuairec-shaped]
 
 Each build goes through ``python -m feedlab.build`` (the same atomic build as ``make build``) into a scratch
 warehouse folder ``bench/.work/<name>/`` that is emptied first, so every build starts from nothing (no incremental
@@ -15,6 +15,10 @@ state is copied from an earlier run).
   process, so the figure is an upper bound on the tree's real footprint; a peak shorter than 0.2 s can be missed.
 * ``dbt_overhead`` = wall time minus the sum of node times: dbt start-up, parsing, compilation, the Parquet
   exports and console summary that feedlab.build runs after dbt.
+* ``--kuairec-shaped``: also a KuaiRec build at the real data set's size from a generated folder
+  (``feedlab.sources.kuairec_shaped.REAL_SIZE``, about 4.7M small- + 9.7M big-matrix rows, written first, untimed)
+  with the data set's own protocol (``kuairec_protocol: big_to_small``): a size, not KuaiRec's behaviour, so its
+  offline metrics are not reported.
 
 Results: bench/results/bench.json (machine, load, every build) and bench/results/bench.md (tables).
 """
@@ -49,7 +53,8 @@ STAGES = (
     ("generation", ("sim_",)),
     ("loading", ("ml_", "kr_")),
     ("staging", ("stg_",)),
-    ("intermediate", ("int_engagement", "int_split", "int_item_popularity", "int_user_history", "int_interaction_log")),
+    ("intermediate", ("int_engagement", "int_split", "int_item_popularity", "int_user_history", "int_interaction_log",
+                      "int_servable_items")),
     ("policy", ("rec_",)),
     ("evaluation", ("fct_recommendations", "fct_offline", "int_policy_pair", "fct_policy_comparisons", "fct_model_runs")),
     ("experiments", ("dim_", "fct_exposures", "fct_outcomes", "fct_ab_", "int_ab_", "int_srm", "fct_srm",
@@ -307,6 +312,27 @@ def run_build(dataset: str, dbt_vars: dict, workdir: Path, dbt_args: list[str], 
     return result
 
 
+def kuairec_shaped_build(workdir: Path, dbt_args: list[str], timeout: float | None) -> dict:
+    """Write a KuaiRec-shaped folder of the real size (untimed), then build it with the big_to_small protocol."""
+    from feedlab.sources.kuairec_shaped import REAL_SIZE, write_kuairec_shaped
+
+    folder = workdir / "kuairec_shaped_data"
+    shutil.rmtree(folder, ignore_errors=True)
+    started = time.perf_counter()
+    write_kuairec_shaped(folder, REAL_SIZE)
+    written = time.perf_counter() - started
+    dbt_vars = {"kuairec_path": str(folder), "kuairec_use_big_matrix": True, "kuairec_protocol": "big_to_small"}
+    result = run_build("kuairec", dbt_vars, workdir / "kuairec_shaped", dbt_args, timeout)
+    if result["status"] == "ok":
+        with duckdb.connect(result["warehouse"], read_only=True) as con:
+            splits = dict(con.sql("select split, count(*) from int_split group by split").fetchall())
+    else:
+        splits = {}
+    note = (f"generated folder ({REAL_SIZE}) written in {written:.0f} s before the build; "
+            f"int_split rows {splits}")
+    return {"name": "kuairec-shaped, real size, big_to_small", **result, "note": note}
+
+
 def offline_metrics(warehouse: str, k: int = 10) -> list[dict]:
     """fct_offline_metrics at cut-off k, one dict per policy."""
     with duckdb.connect(warehouse, read_only=True) as con:
@@ -380,6 +406,8 @@ def main() -> int:
     parser.add_argument("--scales", type=int, nargs="*", default=[1, 10, 100], choices=sorted(SCALES))
     parser.add_argument("--movielens", type=Path, default=PROJECT_DIR.parent / "shared" / "data" / "ml-100k")
     parser.add_argument("--no-movielens", action="store_true")
+    parser.add_argument("--kuairec-shaped", action="store_true",
+                        help="also build a generated KuaiRec-shaped folder of the real size (big_to_small protocol)")
     parser.add_argument("--out", type=Path, default=PROJECT_DIR / "bench" / "results")
     parser.add_argument("--name", default="bench", help="results file stem: <out>/<name>.json and .md")
     parser.add_argument("--workdir", type=Path, default=PROJECT_DIR / "bench" / ".work")
@@ -427,6 +455,8 @@ def main() -> int:
         if result["status"] == "ok":
             result["offline_metrics_at_10"] = offline_metrics(result["warehouse"])
         record({"name": "movielens-100k", **result})
+    if args.kuairec_shaped:
+        record(kuairec_shaped_build(args.workdir, dbt_args, timeout))
     print(f"bench: wrote {out_json} and {out_md}")
     return 0 if all(b["status"] == "ok" for b in report["builds"]) else 1
 

@@ -1,12 +1,13 @@
-"""KuaiRec's own protocol end to end (var kuairec_protocol: big_to_small) on a generated KuaiRec-shaped folder:
-train on the big matrix, evaluate on the fully observed small one, serve only small-matrix videos."""
+"""KuaiRec's own protocol end to end (var kuairec_protocol: big_to_small) on a generated KuaiRec-shaped folder
+(feedlab.sources.kuairec_shaped, 30 x 40 small, 60 x 120 big): train on the big matrix, evaluate on the fully
+observed small one, serve only small-matrix videos."""
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
 from dbt_helpers import query
-from sources.sources_fixtures import write_kuairec_world
+from feedlab.sources.kuairec_shaped import write_kuairec_shaped
 
 PROTOCOL = {"kuairec_use_big_matrix": True, "kuairec_protocol": "big_to_small",
             # the TensorFlow policies rank through the same masked top-K (tests/python/recsys) and only add minutes
@@ -15,7 +16,7 @@ PROTOCOL = {"kuairec_use_big_matrix": True, "kuairec_protocol": "big_to_small",
 
 @pytest.fixture(scope="module")
 def kuairec_folder(tmp_path_factory):
-    return write_kuairec_world(tmp_path_factory.mktemp("kuairec"))
+    return write_kuairec_shaped(tmp_path_factory.mktemp("kuairec"))
 
 
 def test_big_to_small_trains_on_big_and_evaluates_on_small(dbt_build, kuairec_folder):

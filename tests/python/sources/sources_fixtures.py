@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
-import numpy as np
 import pytest
 
 ML_100K = Path("/work/shared/data/ml-100k")
@@ -57,41 +56,6 @@ def write_kuairec(folder: Path, big: bool = False, daily: bool = False) -> Path:
             "video_id,date,author_id,video_type,play_cnt\n"
             + "".join(f"{v},{d},{a},{t},10\n" for v, d, a, t in DAILY)
         )
-    return folder
-
-
-def write_kuairec_world(folder: Path, seed: int = 0, n_small_users: int = 30, n_small_videos: int = 40,
-                        n_users: int = 60, n_videos: int = 120, density: float = 0.3) -> Path:
-    """A KuaiRec-shaped folder big enough for every policy: a fully observed small matrix (the first
-    ``n_small_users`` users x the first ``n_small_videos`` videos) and a big matrix of ``n_users`` x ``n_videos``
-    at ``density`` without the small matrix's pairs (the real data set's layout); one tag per video. watch_ratio
-    grows with the user's taste for the video's tag, so about a quarter of the small matrix is a like (> 2)."""
-    rng = np.random.default_rng(seed)
-    folder.mkdir(parents=True, exist_ok=True)
-    tag = rng.integers(0, 6, n_videos)
-    length_ms = rng.integers(5_000, 60_000, n_videos)
-    taste = rng.dirichlet(np.full(6, 0.5), n_users)
-    start = np.datetime64("2020-07-05T00:00:00", "ms")
-
-    def rows(pairs: np.ndarray) -> str:
-        users, videos = pairs[:, 0], pairs[:, 1]
-        ratio = np.clip(0.3 + 8 * taste[users, tag[videos]] + rng.normal(0, 0.3, len(pairs)), 0, None)
-        at = start + rng.integers(0, 5 * 86_400_000, len(pairs)).astype("timedelta64[ms]")
-        play = np.round(ratio * length_ms[videos]).astype(np.int64)
-        return "".join(
-            f"{u},{v},{p},{length_ms[v]},{str(t).replace('T', ' ')},{str(t)[:10].replace('-', '')},"
-            f"{(t - np.datetime64('1970-01-01T00:00:00', 'ms')).astype(np.int64) / 1000:.3f},{p / length_ms[v]:.6f}\n"
-            for u, v, p, t in zip(users, videos, play, at)
-        )
-
-    grid = np.array([(u, v) for u in range(n_users) for v in range(n_videos)])
-    small = (grid[:, 0] < n_small_users) & (grid[:, 1] < n_small_videos)
-    big = ~small & (rng.uniform(size=len(grid)) < density)
-    (folder / "small_matrix.csv").write_text(MATRIX_HEADER + "\n" + rows(grid[small]))
-    (folder / "big_matrix.csv").write_text(MATRIX_HEADER + "\n" + rows(grid[big]))
-    (folder / "item_categories.csv").write_text(
-        "video_id,feat\n" + "".join(f'{v},"[{t}]"\n' for v, t in enumerate(tag))
-    )
     return folder
 
 

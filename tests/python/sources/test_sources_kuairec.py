@@ -12,6 +12,7 @@ import pytest
 
 from feedlab.errors import FeedlabInputError
 from feedlab.sources import kuairec as kr
+from feedlab.sources.kuairec_shaped import KuaiRecShape, write_kuairec_shaped
 
 from sources_fixtures import MATRIX_HEADER, SMALL_ROWS, con, kuairec_dir, write_kuairec  # noqa: F401 (fixtures)
 
@@ -244,3 +245,14 @@ def test_dbt_build_kuairec_models(tmp_path):
         assert ids == list(range(7))
         capped = con.sql("select max(watch_ratio), max(completion_rate), count(*) filter (where is_like) from stg_kuairec__interactions").fetchone()
         assert capped == (pytest.approx(3.680868), 1.0, 2)
+
+
+def test_kuairec_shaped_folder_has_the_real_layout(con, tmp_path):
+    shape = KuaiRecShape(n_small_users=5, n_small_videos=8, n_users=12, n_videos=20, density=0.5)
+    folder = write_kuairec_shaped(tmp_path / "shaped", shape)
+    rows = kr.load_interactions(con, folder, True).df()  # the loader's validation accepts the files
+    small, big = rows[rows.source_matrix == "small"], rows[rows.source_matrix == "big"]
+    assert sorted(zip(small.user_id, small.video_id)) == [(u, v) for u in range(5) for v in range(8)]
+    assert not (big.user_id.lt(5) & big.video_id.lt(8)).any()  # the big matrix leaves the small pairs out
+    assert 0.3 < len(big) / (12 * 20 - 5 * 8) < 0.7
+    assert small.watch_ratio.gt(2).any() and small.watch_ratio.le(2).any()
