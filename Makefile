@@ -22,8 +22,12 @@ build: install
 
 # pytest exits 5 when a selection collects no test: that is not a failure of the suite.
 # The suite includes the Spark parity test, hence the spark venv (it also needs Java 17).
+# Most of the suite's time is dbt builds that keep about one core busy, so the test files run on TEST_WORKERS
+# processes (pytest-xdist; all of a file's tests on one worker, so a module's shared warehouse is built once).
+TEST_WORKERS ?= 2
 test: install spark-install
-	$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then exit 0; else exit $$rc; fi
+	$(BIN)/python -m pytest --numprocesses $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then exit 0; else exit $$rc; fi
 
 report: install
 	$(BIN)/python -m feedlab.report --warehouse warehouse/$(DATASET).duckdb --out reports/feedlab_report.html
