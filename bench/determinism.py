@@ -1,10 +1,12 @@
 """Are two builds of the same world the same warehouse? Builds one data set twice and compares every table.
 
-Usage: python bench/determinism.py [--dataset synthetic|movielens] [--vars '{...}'] [--workdir bench/.work]
-                                   [--out bench/results] [--name determinism]
+Usage: python bench/determinism.py [--dataset synthetic|movielens|kuairec] [--vars '{...}']
+                                   [--workdir bench/.work] [--out bench/results] [--name determinism]
 
-The data set is the synthetic world (default: 1x; ``--vars`` for other sizes) or MovieLens-100K, read from
-``movielens_path`` in ``--vars`` (default: ../shared/data/ml-100k beside the project). Each build goes through
+The data set is the synthetic world (default: 1x; ``--vars`` for other sizes), MovieLens-100K, read from
+``movielens_path`` in ``--vars`` (default: ../shared/data/ml-100k beside the project), or KuaiRec, read from
+``kuairec_path`` in ``--vars``; without one, a generated KuaiRec-shaped folder of the real data set's size
+(``bench/run.py --kuairec-shaped``'s) built with the data set's own protocol, ``big_to_small``. Each build goes through
 ``python -m feedlab.build`` (as ``make build``) into its own empty folder. Every base table of
 the first warehouse is compared column by column with the second: row count and an order-insensitive checksum
 (``sum(hash(column))``). For a floating-point column that differs, the values of both sides are sorted and the
@@ -51,11 +53,14 @@ def build(dataset: str, dbt_vars: str, folder: Path) -> Path:
     return folder / "warehouse" / f"{dataset}.duckdb"
 
 
-def build_vars(dataset: str, dbt_vars: str) -> str:
-    """``dbt_vars`` (YAML) with MovieLens' folder added when the data set is movielens and the vars name none."""
+def build_vars(dataset: str, dbt_vars: str, workdir: Path) -> str:
+    """``dbt_vars`` (YAML) with the data set's folder added when the vars name none: MovieLens' shared copy, or for
+    KuaiRec a KuaiRec-shaped folder of the real size written into ``workdir``, with the big_to_small protocol."""
     parsed = parse_vars(dbt_vars)
     if dataset == "movielens" and "movielens_path" not in parsed:
         parsed["movielens_path"] = str(ROOT.parent / "shared" / "data" / "ml-100k")
+    if dataset == "kuairec" and "kuairec_path" not in parsed:
+        parsed = {**parsed, **bench_run.kuairec_shaped_folder(workdir)[0]}
     return json.dumps(parsed) if parsed else "{}"
 
 
@@ -124,13 +129,13 @@ def markdown(result: dict) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dataset", choices=("synthetic", "movielens"), default="synthetic")
+    parser.add_argument("--dataset", choices=("synthetic", "movielens", "kuairec"), default="synthetic")
     parser.add_argument("--vars", default="{}", help="dbt vars of both builds (default: the 1x world)")
     parser.add_argument("--workdir", type=Path, default=ROOT / "bench" / ".work")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     parser.add_argument("--name", default="determinism", help="results file stem (default: determinism)")
     args = parser.parse_args()
-    dbt_vars = build_vars(args.dataset, args.vars)
+    dbt_vars = build_vars(args.dataset, args.vars, args.workdir)
     first = build(args.dataset, dbt_vars, args.workdir / "determinism_a")
     second = build(args.dataset, dbt_vars, args.workdir / "determinism_b")
     result = {"when": time.strftime("%Y-%m-%d %H:%M:%S"), "cores": os.cpu_count(), "dataset": args.dataset,

@@ -36,9 +36,12 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
+
+if TYPE_CHECKING:
+    from feedlab.sources.kuairec_shaped import KuaiRecShape
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SCALES = {
@@ -312,16 +315,26 @@ def run_build(dataset: str, dbt_vars: dict, workdir: Path, dbt_args: list[str], 
     return result
 
 
-def kuairec_shaped_build(workdir: Path, dbt_args: list[str], timeout: float | None) -> dict:
-    """Write a KuaiRec-shaped folder of the real size (untimed), then build it with the big_to_small protocol."""
+def kuairec_shaped_folder(workdir: Path, shape: KuaiRecShape | None = None) -> tuple[dict, float]:
+    """Write a KuaiRec-shaped folder (``shape``, default the real size) into ``workdir/kuairec_shaped_data``.
+
+    Returns the dbt vars that build it with the data set's own protocol (big_to_small) and the seconds the writing
+    took."""
     from feedlab.sources.kuairec_shaped import REAL_SIZE, write_kuairec_shaped
 
     folder = workdir / "kuairec_shaped_data"
     shutil.rmtree(folder, ignore_errors=True)
     started = time.perf_counter()
-    write_kuairec_shaped(folder, REAL_SIZE)
-    written = time.perf_counter() - started
+    write_kuairec_shaped(folder, shape or REAL_SIZE)
     dbt_vars = {"kuairec_path": str(folder), "kuairec_use_big_matrix": True, "kuairec_protocol": "big_to_small"}
+    return dbt_vars, time.perf_counter() - started
+
+
+def kuairec_shaped_build(workdir: Path, dbt_args: list[str], timeout: float | None) -> dict:
+    """Write a KuaiRec-shaped folder of the real size (untimed), then build it with the big_to_small protocol."""
+    from feedlab.sources.kuairec_shaped import REAL_SIZE
+
+    dbt_vars, written = kuairec_shaped_folder(workdir)
     result = run_build("kuairec", dbt_vars, workdir / "kuairec_shaped", dbt_args, timeout)
     if result["status"] == "ok":
         with duckdb.connect(result["warehouse"], read_only=True) as con:

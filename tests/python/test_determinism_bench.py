@@ -8,6 +8,7 @@ import duckdb
 import numpy as np
 
 from dbt_helpers import load_bench_script
+from feedlab.sources.kuairec_shaped import KuaiRecShape
 
 
 def _warehouse(path: Path, mean: float, seconds: float, item: int) -> Path:
@@ -51,11 +52,35 @@ def test_markdown_lists_differing_columns_or_says_there_are_none(tmp_path: Path)
     assert "| means | 1 | mean | 1.9e-16 |" in loud and "No other table differs" not in loud
 
 
-def test_build_vars_adds_the_movielens_folder_only_where_it_is_missing() -> None:
+def test_build_vars_adds_the_movielens_folder_only_where_it_is_missing(tmp_path: Path) -> None:
     bench = load_bench_script("determinism.py")
-    default = json.loads(bench.build_vars("movielens", ""))
+    default = json.loads(bench.build_vars("movielens", "", tmp_path))
     assert default == {"movielens_path": str(bench.ROOT.parent / "shared" / "data" / "ml-100k")}
-    assert json.loads(bench.build_vars("movielens", "{movielens_path: /data/ml}")) == {"movielens_path": "/data/ml"}
-    assert json.loads(bench.build_vars("synthetic", "{n_users: 500, seed_compat: true}")) == {
+    assert json.loads(bench.build_vars("movielens", "{movielens_path: /data/ml}", tmp_path)) == {
+        "movielens_path": "/data/ml"}
+    assert json.loads(bench.build_vars("synthetic", "{n_users: 500, seed_compat: true}", tmp_path)) == {
         "n_users": 500, "seed_compat": True}
-    assert bench.build_vars("synthetic", "{}") == "{}"
+    assert bench.build_vars("synthetic", "{}", tmp_path) == "{}"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_build_vars_generates_a_kuairec_shaped_folder_only_where_none_is_named(tmp_path: Path,
+                                                                             monkeypatch) -> None:
+    bench = load_bench_script("determinism.py")
+    assert json.loads(bench.build_vars("kuairec", "{kuairec_path: /data/kuairec}", tmp_path)) == {
+        "kuairec_path": "/data/kuairec"}
+    assert list(tmp_path.iterdir()) == []
+    written = []
+    write_folder = bench.bench_run.kuairec_shaped_folder
+
+    def small_folder(workdir: Path) -> tuple[dict, float]:
+        written.append(workdir)
+        return write_folder(workdir, KuaiRecShape())
+
+    monkeypatch.setattr(bench.bench_run, "kuairec_shaped_folder", small_folder)
+    generated = json.loads(bench.build_vars("kuairec", "{n_components: 8}", tmp_path))
+    folder = tmp_path / "kuairec_shaped_data"
+    assert written == [tmp_path]
+    assert generated == {"n_components": 8, "kuairec_path": str(folder), "kuairec_use_big_matrix": True,
+                         "kuairec_protocol": "big_to_small"}
+    assert sorted(p.name for p in folder.iterdir()) == ["big_matrix.csv", "item_categories.csv", "small_matrix.csv"]
