@@ -20,7 +20,8 @@ Without ``--warehouse`` the script first builds the seed-compat 1× warehouse (`
      other figure, user 42's SVD top-5, is read by ``fct_seed_reproduction`` from ``int_seed_svd_feeds``).
   The sides take turns round by round, so they share the machine's load; in each round every side runs twice back
   to back, "cold" (right after the other sides: ~1.4 s in which DuckDB sat idle) and
-  "warm" (right after itself, the steady state timeit measures); median and minimum kept for both.
+  "warm" (right after itself, the steady state timeit measures); median and minimum kept for both, and a 95 %
+  bootstrap interval of the ratio of medians (rounds resampled, both sides of a round together).
   For reference, the model that builds the feeds (``int_seed_feeds``: the control feed's popularity ranking,
   joins to the split and the creators) is timed the same way, and ``dbt run`` of both models on a copy of the
   warehouse gives dbt's node times and the command's wall time (dbt start-up included).
@@ -176,9 +177,28 @@ def warehouse_figures(con: duckdb.DuckDBPyConnection) -> dict:
 STATES = ("cold", "warm")
 
 
+#: The ratio's confidence interval: percentile bootstrap over the rounds, with a fixed generator (reproducible from
+#: the JSON's per-round seconds).
+BOOTSTRAP_RESAMPLES = 4000
+BOOTSTRAP_SEED = 0
+CONFIDENCE = 0.95
+
+
 def summary(seconds: list[float], load: list[float]) -> dict:
     return {"min_seconds": round(min(seconds), 5), "median_seconds": round(statistics.median(seconds), 5),
-            "runs": len(seconds), "load_average_before": load}
+            "runs": len(seconds), "load_average_before": load, "seconds_per_round": [round(s, 7) for s in seconds]}
+
+
+def ratio_of_medians_interval(numerator: list[float], denominator: list[float]) -> tuple[float, float]:
+    """CONFIDENCE percentile-bootstrap interval of median(numerator) / median(denominator).
+
+    Both lists have shape (n_rounds,) and are indexed by round; a resample draws rounds with replacement and takes
+    the same rounds from both, since the two sides of a round shared the machine's load then."""
+    num, den = np.asarray(numerator, dtype=np.float64), np.asarray(denominator, dtype=np.float64)
+    rounds = np.random.default_rng(BOOTSTRAP_SEED).integers(0, len(num), size=(BOOTSTRAP_RESAMPLES, len(num)))
+    ratios = np.median(num[rounds], axis=1) / np.median(den[rounds], axis=1)
+    low, high = np.quantile(ratios, [(1 - CONFIDENCE) / 2, (1 + CONFIDENCE) / 2])
+    return float(low), float(high)
 
 
 def timed_rounds(methods: dict[str, Callable[[], None]], repeat: int) -> dict[str, dict[str, list[float]]]:
@@ -203,6 +223,8 @@ def speed_ups(seconds: dict[str, dict[str, list[float]]]) -> dict:
         both = [a + b for a, b in zip(that_part[state], feeds[state])]
         ratios[state] = {
             "warehouse_median": round(statistics.median(seed[state]) / statistics.median(that_part[state]), 1),
+            "warehouse_median_interval": [round(x, 1) for x in ratio_of_medians_interval(seed[state],
+                                                                                           that_part[state])],
             "warehouse_min": round(min(seed[state]) / min(that_part[state]), 1),
             "both_models_median_seconds": round(statistics.median(both), 5),
             "both_models_median": round(statistics.median(seed[state]) / statistics.median(both), 1),
@@ -238,6 +260,15 @@ def check_agreement(name: str, figures: dict, reference: dict) -> None:
     if bad:
         raise SystemExit(f"seed_method: {name} disagrees with fct_seed_reproduction on {bad}: "
                          f"{ {f: (figures[f], reference[f]) for f in bad} }")
+
+
+def interval_sentence(warm: dict, cold: dict) -> str:
+    """The ratios' bootstrap intervals, for reports that have them (runs before session 9 kept no per-round times)."""
+    if "warehouse_median_interval" not in warm:
+        return ""
+    (warm_low, warm_high), (cold_low, cold_high) = warm["warehouse_median_interval"], cold["warehouse_median_interval"]
+    return (f" {CONFIDENCE:.0%} bootstrap intervals of the ratio of medians (rounds resampled, both sides of a "
+            f"round together): warm {warm_low:g}-{warm_high:g}x, cold {cold_low:g}-{cold_high:g}x.")
 
 
 def write_markdown(report: dict, path: Path) -> None:
@@ -320,7 +351,8 @@ def write_markdown(report: dict, path: Path) -> None:
         "",
         f"Target \"warehouse >= 100x faster on that part\": the model the warehouse runs is "
         f"{warm['warehouse_median']:g}x faster on warm medians ({warm['warehouse_min']:g}x on minima), "
-        f"{cold['warehouse_median']:g}x on cold medians ({cold['warehouse_min']:g}x on minima).",
+        f"{cold['warehouse_median']:g}x on cold medians ({cold['warehouse_min']:g}x on minima)."
+        + interval_sentence(warm, cold),
         "",
         "## Figures (the mart, the seed method, the warehouse model)",
         "",

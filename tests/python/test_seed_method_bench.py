@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import duckdb
+import numpy as np
 import pytest
 
 from dbt_helpers import load_bench_script
@@ -43,6 +44,35 @@ def test_speed_ups_divide_seed_time_by_warehouse_time_per_state(seed_bench):
     assert ratios["cold"]["both_models_median_seconds"] == 0.03
     assert ratios["warm"]["warehouse_median"] == 200.0
     assert ratios["warm"]["both_models_median"] == 100.0
+
+
+def test_ratio_interval_resamples_both_sides_of_a_round_together(seed_bench):
+    # the seed side is exactly 100 times the warehouse's in every round, while the rounds' load varies tenfold:
+    # resampling rounds in pairs gives exactly 100, resampling the sides apart would not
+    warehouse = [0.01 * (1 + round_ % 10) for round_ in range(31)]
+    seed = [100 * seconds for seconds in warehouse]
+    assert seed_bench.ratio_of_medians_interval(seed, warehouse) == pytest.approx((100.0, 100.0), rel=1e-12)
+
+
+def test_ratio_interval_holds_the_point_estimate_and_is_reproducible(seed_bench):
+    rng = np.random.default_rng(1)
+    seed, warehouse = list(1.4 + rng.normal(0, 0.05, 31)), list(0.014 + rng.gamma(2, 0.001, 31))
+    low, high = seed_bench.ratio_of_medians_interval(seed, warehouse)
+    assert low < np.median(seed) / np.median(warehouse) < high
+    assert (low, high) == seed_bench.ratio_of_medians_interval(seed, warehouse)
+    ratios = seed_bench.speed_ups({
+        "seed_pandas_loop": {"cold": seed, "warm": seed},
+        f"warehouse_{seed_bench.THAT_PART}": {"cold": warehouse, "warm": warehouse},
+        f"warehouse_{seed_bench.FEEDS_MODEL}": {"cold": warehouse, "warm": warehouse},
+    })
+    assert ratios["cold"]["warehouse_median_interval"] == [round(low, 1), round(high, 1)]
+
+
+def test_interval_sentence_only_for_reports_with_intervals(seed_bench):
+    with_intervals = {"warehouse_median_interval": [97.5, 104.25]}
+    assert "warm 97.5-104.25x, cold 90-95x" in seed_bench.interval_sentence(
+        with_intervals, {"warehouse_median_interval": [90.0, 95.0]})
+    assert seed_bench.interval_sentence({"warehouse_median": 100.0}, {"warehouse_median": 90.0}) == ""
 
 
 @pytest.fixture(scope="module")
