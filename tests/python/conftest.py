@@ -24,8 +24,9 @@ def dbt_build(tmp_path: Path) -> Callable[..., Path]:
     return run
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def ml100k_dir() -> Path:
+    """The real MovieLens-100K copy, read in place (never copied into the project)."""
     if not (ML100K_DIR / "u.data").exists():
         pytest.fail(f"MovieLens-100K is expected at {ML100K_DIR} (the shared data folder beside the checkout)")
     return ML100K_DIR

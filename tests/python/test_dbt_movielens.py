@@ -7,18 +7,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dbt_helpers import ML100K_DIR, SMALL_WORLD, query
+from dbt_helpers import SMALL_WORLD, query
 from feedlab.build import build
 
 
 @pytest.fixture(scope="module")
-def movielens(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def movielens(tmp_path_factory: pytest.TempPathFactory, ml100k_dir: Path) -> Path:
     """One full MovieLens-100K build (every policy and mart) shared by this module's tests."""
-    if not (ML100K_DIR / "u.data").exists():
-        pytest.fail(f"MovieLens-100K is expected at {ML100K_DIR} (the shared data folder beside the checkout)")
     tmp = tmp_path_factory.mktemp("movielens")
     args = ["--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs")]
-    return build("movielens", {"movielens_path": str(ML100K_DIR)}, tmp / "warehouse", args)
+    return build("movielens", {"movielens_path": str(ml100k_dir)}, tmp / "warehouse", args)
 
 
 def test_data_sets_build_into_separate_files(dbt_build, movielens):

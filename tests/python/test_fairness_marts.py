@@ -100,7 +100,7 @@ def test_fairness_metrics_match_numpy(warehouse: Path, exposures: dict) -> None:
         ).fetchall()
     }
     con.close()
-    assert set(marts.index) == set(exposures), "one row per policy × K"
+    assert exposures and set(marts.index) == set(exposures), "one row per policy × K"
     assert len(marts) == len(exposures)
     for (policy, k), x in exposures.items():
         row = marts.loc[(policy, k)]
@@ -122,6 +122,7 @@ def test_lorenz_curve_is_monotone_and_gives_the_gini(warehouse: Path) -> None:
     points = con.sql("select * from fct_lorenz_points order by policy, k, point_index").df()
     ginis = con.sql("select policy, k, gini_all_creators from fct_fairness").df().set_index(["policy", "k"])
     con.close()
+    assert set(points.groupby(["policy", "k"]).groups) == set(ginis.index) != set(), "a curve per policy × K"
     for (policy, k), curve in points.groupby(["policy", "k"]):
         x, y = curve.cumulative_creator_share.to_numpy(), curve.cumulative_exposure_share.to_numpy()
         assert (x[0], y[0]) == (0.0, 0.0) and x[-1] == pytest.approx(1) and y[-1] == pytest.approx(1)
@@ -190,7 +191,7 @@ def test_policy_value_matches_scipy_and_brute_force_oracle(warehouse: Path) -> N
         per_policy.setdefault(policy, {}).setdefault(u, 0.0)
         per_policy[policy][u] += value[u, video_index[item]]
 
-    assert set(mart.index) == set(per_policy) | {"oracle"}
+    assert per_policy and set(mart.index) == set(per_policy) | {"oracle"}
     row = mart.loc["oracle"]
     assert row.n_users == len(users)
     assert row.policy_value_s == pytest.approx(oracle.mean(), abs=1e-6)

@@ -1,6 +1,8 @@
 """Fast checks of bench/seed_method.py's seed-side formulas and timing protocol. No timing assertions."""
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import duckdb
 import numpy as np
 import pytest
@@ -112,7 +114,10 @@ def test_pause_effect_times_the_run_after_each_kind_of_pause(profile_bench, monk
     assert list(medians) == list(profile_bench.PAUSES) and all(seconds >= 0 for seconds in medians.values())
 
 
-def test_busy_wait_keeps_busy_for_the_time_asked(profile_bench):
-    started = profile_bench.time.perf_counter()
-    profile_bench.busy_wait(0.01)
-    assert profile_bench.time.perf_counter() - started >= 0.01
+def test_busy_wait_keeps_busy_until_the_clock_passes_the_time_asked(profile_bench, monkeypatch):
+    readings = iter(range(100))  # a clock that reads 0, 1, 2, ... seconds, one step per look
+    looks = []
+    clock = SimpleNamespace(perf_counter=lambda: looks.append(1) or next(readings))
+    monkeypatch.setattr(profile_bench, "time", clock)
+    profile_bench.busy_wait(5)
+    assert len(looks) == 6  # read 0: the deadline is 5; then 1, ..., 4 go on and 5 stops the loop

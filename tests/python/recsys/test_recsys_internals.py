@@ -10,7 +10,7 @@ from feedlab.errors import FeedlabInputError
 from feedlab.recsys.common import (encode, interaction_matrix, order_by_row_score, servable_columns, top_k_rows,
                                    top_k_unseen)
 from feedlab.recsys.features import PairFeaturizer, item_topics, time_split
-from feedlab.recsys.ranker import RetrievalConfig, training_examples
+from feedlab.recsys.ranker import RetrievalConfig, Retriever, training_examples
 from feedlab.recsys.two_tower import _epoch_batches, step_schedule
 from recsys_worlds import planted_world
 
@@ -176,8 +176,24 @@ def test_fit_svd_switches_to_seeded_randomized_svd_on_large_matrices(monkeypatch
                                rtol=0, atol=1e-2 * np.abs(low_rank).max())
 
 
-def test_retrieval_uses_svd_above_the_ease_item_cap() -> None:
-    assert RetrievalConfig().ease_max_items <= 5_000  # a dense n_items^3 inverse costs minutes above that
+@pytest.mark.parametrize("above_cap", [False, True])
+def test_retrieval_uses_svd_above_the_ease_item_cap(above_cap: bool) -> None:
+    train, items, _ = planted_world()
+    enc = encode(train)
+    topic, length = item_topics(enc, items)
+    cap = enc.n_items - 1 if above_cap else enc.n_items
+    retriever = Retriever(enc, topic, length, RetrievalConfig(n_candidates=5, n_components=4, ease_max_items=cap))
+    rows = np.arange(enc.n_users)
+    cand = retriever.candidates(rows)
+    assert (retriever.primary is retriever.svd) == above_cap
+    assert (retriever.recent is None) == above_cap
+    assert cand.features["recent_score"].isna().all() == above_cap
+    # The candidates are the primary scorer's own top 5 unseen items: PureSVD's above the cap, EASE's up to it.
+    r, c, _ = top_k_unseen(retriever.svd if above_cap else retriever.primary, retriever.matrix, rows, 5)
+    np.testing.assert_array_equal(cand.rows, r)
+    np.testing.assert_array_equal(cand.cols, c)
+    if above_cap:
+        np.testing.assert_array_equal(cand.features["retrieval_score"], cand.features["svd_score"])
 
 
 def test_gather_by_pairs_matches_dense_rows() -> None:

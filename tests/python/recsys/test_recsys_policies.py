@@ -103,15 +103,6 @@ def test_fewer_unseen_than_k_returns_all_unseen() -> None:
     assert recs["rank"].tolist() == [1, 2]
 
 
-def test_ties_break_by_item_id() -> None:
-    train = pd.DataFrame({"user_id": np.array([1, 2, 3], dtype=np.int64), "item_id": np.array([10, 20, 30]),
-                          "event_at": pd.Timestamp("2025-01-01"), "value": 1.0})
-    train = pd.concat([train, train.assign(user_id=train["user_id"] + 10, item_id=train["item_id"] + 1)])
-    recs, _ = recommend_svd(train, [1], 3, n_components=1)
-    tied = recs[recs["score"] == recs["score"].iloc[-1]]
-    assert tied["item_id"].is_monotonic_increasing
-
-
 def test_unknown_user_is_rejected() -> None:
     train, _, _ = planted_world()
     with pytest.raises(FeedlabInputError, match="no training rows"):

@@ -1,6 +1,5 @@
-"""Fixtures and file writers for the source-loader tests: the real MovieLens-100K copy (read in place, never
-copied) and small MovieLens- and KuaiRec-shaped folders written by the tests themselves (no copy of KuaiRec exists
-here). Deliberately not a conftest.py: tests/python/ already has one that other tests import as `conftest`, and a
+"""Fixtures and file writers for the source-loader tests: small MovieLens- and KuaiRec-shaped folders written by the
+tests themselves (no copy of KuaiRec exists here; the real MovieLens-100K copy is conftest's ml100k_dir). Deliberately not a conftest.py: tests/python/ already has one that other tests import as `conftest`, and a
 second conftest module in this folder would shadow it. Test modules import the fixtures from here."""
 from __future__ import annotations
 
@@ -8,8 +7,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
-ML_100K = Path("/work/shared/data/ml-100k")
 
 MATRIX_HEADER = "user_id,video_id,play_duration,video_duration,time,date,timestamp,watch_ratio"
 
@@ -90,11 +87,3 @@ def kuairec_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def ml_dir(tmp_path: Path) -> Path:
     return write_movielens(tmp_path / "ml")
-
-
-@pytest.fixture
-def ml_real() -> Path:
-    """The real MovieLens-100K copy, read in place."""
-    if not ML_100K.is_dir():
-        pytest.skip("MovieLens-100K copy not found at /work/shared/data/ml-100k")
-    return ML_100K

@@ -9,7 +9,7 @@ import pytest
 from feedlab.errors import FeedlabInputError
 from feedlab.sources import movielens as ml
 
-from sources_fixtures import con, ml_dir, ml_real  # noqa: F401 (fixtures)
+from sources_fixtures import con, ml_dir  # noqa: F401 (fixtures)
 
 
 def _error(call, *args) -> str:
@@ -24,10 +24,10 @@ def _error(call, *args) -> str:
 
 # --- the real data set ------------------------------------------------------------------------------------------
 
-def test_real_files_load_with_documented_counts(con, ml_real):
-    ratings = ml.load_ratings(con, str(ml_real))
-    items = ml.load_items(con, ml_real)
-    users = ml.load_users(con, ml_real)
+def test_real_files_load_with_documented_counts(con, ml100k_dir):
+    ratings = ml.load_ratings(con, str(ml100k_dir))
+    items = ml.load_items(con, ml100k_dir)
+    users = ml.load_users(con, ml100k_dir)
     assert ratings.aggregate("count(*), count(distinct user_id), count(distinct item_id), min(rating), max(rating)").fetchone() == (
         100_000, 943, 1682, 1, 5
     )
