@@ -35,6 +35,7 @@ import duckdb
 from feedlab.errors import FeedlabInputError
 from feedlab.sources.validation import (
     RowCheck,
+    as_int,
     check_header,
     check_no_duplicates,
     ident,
@@ -206,7 +207,7 @@ def _matrix_checks() -> list[RowCheck]:
 def _event_key_py(f: dict[str, str]) -> tuple | None:
     if _empty(f.get("timestamp")):
         return None
-    return (int(float(f["user_id"])), int(float(f["video_id"])), float(f["timestamp"]))
+    return (as_int(f["user_id"]), as_int(f["video_id"]), float(f["timestamp"]))
 
 
 def _matrix_sql(path: Path, source: str) -> str:
@@ -308,7 +309,7 @@ def load_items(con: duckdb.DuckDBPyConnection, folder: str | Path | None) -> duc
     ]
     run_row_checks(con, path, src, checks, ",", header=True, quoted=True)
     check_no_duplicates(
-        con, path, src, [sql_as_int(ident("video_id"))], lambda f: (int(float(f["video_id"])),),
+        con, path, src, [sql_as_int(ident("video_id"))], lambda f: (as_int(f["video_id"]),),
         "video_id", ",", header=True, quoted=True,
     )
     categories = f"""

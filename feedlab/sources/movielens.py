@@ -17,6 +17,7 @@ import duckdb
 
 from feedlab.sources.validation import (
     RowCheck,
+    as_int,
     check_field_count,
     check_no_duplicates,
     ident,
@@ -96,7 +97,7 @@ def load_ratings(con: duckdb.DuckDBPyConnection, folder: str | Path | None) -> d
     check_no_duplicates(
         con, path, src,
         [sql_as_int(c) for c in ("user_id", "item_id", "unix_timestamp")],
-        lambda f: (int(float(f[0])), int(float(f[1])), int(float(f[3]))),
+        lambda f: (as_int(f[0]), as_int(f[1]), as_int(f[3])),
         "event (user_id, item_id, timestamp)", delim,
     )
     return con.sql(
@@ -158,7 +159,7 @@ def load_items(con: duckdb.DuckDBPyConnection, folder: str | Path | None) -> duc
     ]
     run_row_checks(con, path, src, checks, delim, encoding)
     check_no_duplicates(
-        con, path, src, [sql_as_int("item_id")], lambda f: (int(float(f[0])),), "movie id", delim, encoding
+        con, path, src, [sql_as_int("item_id")], lambda f: (as_int(f[0]),), "movie id", delim, encoding
     )
     topic_case = " ".join(f"when trim({c}) = '1' then {i}" for i, c in enumerate(flags))
     names = ", ".join(f"case when trim({c}) = '1' then {sql_str(g)} end" for c, g in zip(flags, GENRES))
@@ -207,7 +208,7 @@ def load_users(con: duckdb.DuckDBPyConnection, folder: str | Path | None) -> duc
     ]
     run_row_checks(con, path, src, checks, delim, encoding)
     check_no_duplicates(
-        con, path, src, [sql_as_int("user_id")], lambda f: (int(float(f[0])),), "user id", delim, encoding
+        con, path, src, [sql_as_int("user_id")], lambda f: (as_int(f[0]),), "user id", delim, encoding
     )
     return con.sql(
         f"""

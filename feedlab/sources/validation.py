@@ -232,37 +232,59 @@ def first_duplicate(
     return None
 
 
+#: An integer written in plain digits (ASCII only, as DuckDB reads it), with the blanks DuckDB's cast ignores.
+_PLAIN_INT = r"[ \t\r\n]*[+-]?[0-9]+[ \t\r\n]*"
+_INT64 = (-(2**63), 2**63 - 1)
+#: Beyond 2^53 a double no longer holds every integer: an id written as 9007199254740993.0 is refused, not rounded.
+_EXACT_DOUBLE_INT = 2**53
+
+
+def as_int(text: str) -> int | None:
+    """The integer in `text`, or None: plain digits within bigint, or a number written otherwise (12.0, 1e3) whose
+    value is an integer of magnitude below 2^53. Python twin of `sql_as_int`."""
+    if re.fullmatch(_PLAIN_INT, text):
+        value = int(text)
+        return value if _INT64[0] <= value <= _INT64[1] else None
+    number = to_float(text)
+    if number is None or not abs(number) < _EXACT_DOUBLE_INT or number != int(number):
+        return None
+    return int(number)
+
+
 def is_int(text: str) -> bool:
-    """Whether DuckDB's try_cast(text as bigint) succeeds (integers, also written as 12.0)."""
-    try:
-        value = float(text.strip())
-    except ValueError:
-        return False
-    return value == value and value not in (float("inf"), float("-inf")) and value == int(value)
+    """Whether `as_int` reads an integer in `text` (Python twin of `sql_is_int`)."""
+    return as_int(text) is not None
 
 
 def to_float(text: str) -> float | None:
-    """float(text) or None when it is not a number."""
+    """float(text), or None when it is not a number as DuckDB reads one (Python's float also takes non-ASCII
+    digits, which DuckDB does not)."""
+    if not text.isascii():
+        return None
     try:
         return float(text.strip())
     except ValueError:
         return None
 
 
-def sql_is_int(expr: str) -> str:
-    """SQL: `expr` (varchar) holds an integer (also written as 12.0). Null/empty is not an integer."""
+def sql_as_int(expr: str) -> str:
+    """SQL: `expr` (varchar) as bigint when it holds an integer (see `as_int`), else null. Plain digits are cast
+    exactly; other notations go through double, only below 2^53."""
     num = f"try_cast(trim({expr}) as double)"
-    return f"coalesce(isfinite({num}) and {num} = floor({num}), false)"
+    return (
+        f"(case when regexp_full_match({expr}, '{_PLAIN_INT}') then try_cast({expr} as bigint) "
+        f"when abs({num}) < {_EXACT_DOUBLE_INT} and {num} = floor({num}) then cast({num} as bigint) end)"
+    )
+
+
+def sql_is_int(expr: str) -> str:
+    """SQL: `expr` (varchar) holds an integer (`sql_as_int` is not null). Null/empty is not an integer."""
+    return f"({sql_as_int(expr)} is not null)"
 
 
 def sql_is_num(expr: str) -> str:
     """SQL: `expr` (varchar) holds a finite number. Null/empty/NaN/inf are not."""
     return f"coalesce(isfinite(try_cast(trim({expr}) as double)), false)"
-
-
-def sql_as_int(expr: str) -> str:
-    """SQL: a varchar checked by `sql_is_int`, as bigint (try_cast: DuckDB does not short-circuit `and`)."""
-    return f"try_cast(try_cast(trim({expr}) as double) as bigint)"
 
 
 def sql_as_num(expr: str) -> str:
