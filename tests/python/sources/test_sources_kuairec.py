@@ -217,7 +217,6 @@ def test_daily_features_need_author(con, tmp_path):
 
 # --- the dbt models end to end (python landing + SQL staging) ---------------------------------------------------
 
-@pytest.mark.skipif(not (REPO / ".venv" / "bin" / "dbt").exists(), reason="dbt not installed in .venv")
 def test_dbt_build_kuairec_models(tmp_path):
     folder = write_kuairec(tmp_path / "kr", big=True, daily=True)
     warehouse = tmp_path / "kuairec.duckdb"
