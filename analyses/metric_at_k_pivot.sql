@@ -7,7 +7,7 @@
 --
 -- Run: dbt compile -s metric_at_k_pivot
 --      duckdb -readonly warehouse/synthetic.duckdb < target/compiled/feedlab/analyses/metric_at_k_pivot.sql
-{%- set cutoffs = var('metric_cutoffs') %}
+{%- set cutoffs = metric_cutoffs() %}
 {%- set sort_k = 10 if 10 in cutoffs else cutoffs[0] %}
 
 select

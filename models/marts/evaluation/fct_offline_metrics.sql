@@ -1,5 +1,5 @@
 -- Per policy × K: the user-averaged ranking metrics, catalog coverage and the mean popularity of what is served.
-{%- set cutoffs = var('metric_cutoffs') %}
+{%- set cutoffs = metric_cutoffs() %}
 
 with user_metrics as (
 

@@ -3,7 +3,7 @@
 -- recommend training items, so such a test item could never be a hit). Every policy is scored on every user
 -- who has a relevant item; a user missing from a policy's output scores 0. Metrics are rounded to 1e-12 so that
 -- the table is identical run to run whatever order DuckDB's parallel sums take.
-{%- set cutoffs = var('metric_cutoffs') %}
+{%- set cutoffs = metric_cutoffs() %}
 
 with recommendations as (
 

@@ -1,0 +1,79 @@
+{#- The build's vars, checked before any node runs (an on-run-start hook): a bad --vars value stops the build at once
+    with a one-line error naming the var, instead of failing (or silently narrowing a result) nodes later. The python
+    models check what they read too; this catches it first, on every engine. Renders no SQL. (metric_cutoffs is
+    checked earlier still, at parse time, by the models that loop over it: macro metric_cutoffs.) -#}
+{% macro check_vars() %}
+    {%- for name in ['n_users', 'n_videos', 'n_creators', 'n_topics', 'n_interactions', 'n_days', 'svd_components',
+                     'lgbm_candidates'] %}
+        {%- do whole_number_var(name, 1) %}
+    {%- endfor %}
+    {%- do whole_number_var('world_seed', 0) %}
+    {%- set top_k = whole_number_var('top_k', 1) %}
+    {%- if whole_number_var('serve_k', 1) > top_k %}
+        {{ exceptions.raise_compiler_error("var 'serve_k' (" ~ var('serve_k') ~ ") is above var 'top_k' (" ~ top_k
+            ~ "): an arm can only serve items of its policy's top_k list") }}
+    {%- endif %}
+    {%- for name in ['like_threshold', 'share_threshold', 'follow_threshold'] %}
+        {%- do number_var(name, 0, 1) %}
+    {%- endfor %}
+    {%- do number_var('noise_sd', 0, none) %}
+    {%- do number_var('kuairec_watch_ratio_cap', 0, none, above_minimum=true) %}
+    {%- for name in ['engagement_weight_watch_time', 'engagement_weight_completion', 'engagement_weight_share',
+                     'engagement_weight_like'] %}
+        {%- do number_var(name, 0, none) %}
+    {%- endfor %}
+    {%- for name, choices in [('svd_value', ['auto', 'binary', 'value']),
+                              ('lgbm_label', ['auto', 'presence', 'watch_time']),
+                              ('lgbm_objective', ['auto', 'lambdarank', 'binary', 'regression'])] %}
+        {%- if var(name) not in choices %}
+            {{ exceptions.raise_compiler_error("var '" ~ name ~ "' must be one of " ~ choices | join(', ') ~ ", got "
+                ~ var(name) | tojson) }}
+        {%- endif %}
+    {%- endfor %}
+    {{ return('') }}
+{% endmacro %}
+
+{#- var `name` as an int >= minimum (written as a YAML number or a string of digits), or a one-line error. -#}
+{% macro whole_number_var(name, minimum) %}
+    {%- set value = var(name) %}
+    {%- if value is boolean or not modules.re.fullmatch('[0-9]+', value | string | trim) or value | int < minimum %}
+        {{ exceptions.raise_compiler_error("var '" ~ name ~ "' must be a whole number >= " ~ minimum ~ ", got "
+            ~ value | tojson) }}
+    {%- endif %}
+    {{ return(value | int) }}
+{% endmacro %}
+
+{#- var `name` as a number in [minimum, maximum] (no bound where none; above_minimum: strictly above it). -#}
+{% macro number_var(name, minimum, maximum, above_minimum=false) %}
+    {%- set value = var(name) %}
+    {%- set text = value | string | trim %}
+    {%- set is_number = value is number and value is not boolean
+        or modules.re.fullmatch('[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?', text) is not none %}
+    {%- set number = text | float if is_number else none %}
+    {%- if number is none or number < minimum or (above_minimum and number == minimum)
+            or (maximum is not none and number > maximum) %}
+        {{ exceptions.raise_compiler_error("var '" ~ name ~ "' must be a number "
+            ~ ("> " if above_minimum else ">= ") ~ minimum ~ (" and <= " ~ maximum if maximum is not none else "")
+            ~ ", got " ~ value | tojson) }}
+    {%- endif %}
+    {{ return(number) }}
+{% endmacro %}
+
+{#- var `metric_cutoffs` as a list of ints in 1..top_k (the models that loop over it call this at parse time). -#}
+{% macro metric_cutoffs() %}
+    {%- set cutoffs = var('metric_cutoffs') %}
+    {%- if cutoffs is string or cutoffs is mapping or cutoffs is not iterable or cutoffs | length == 0 %}
+        {{ exceptions.raise_compiler_error("var 'metric_cutoffs' must be a non-empty list of whole numbers, got "
+            ~ cutoffs | tojson) }}
+    {%- endif %}
+    {%- set top_k = whole_number_var('top_k', 1) %}
+    {%- for cutoff in cutoffs %}
+        {%- if cutoff is boolean or not modules.re.fullmatch('[0-9]+', cutoff | string | trim)
+                or cutoff | int < 1 or cutoff | int > top_k %}
+            {{ exceptions.raise_compiler_error("var 'metric_cutoffs' must hold whole numbers from 1 to var 'top_k' ("
+                ~ top_k ~ "), got " ~ cutoff | tojson ~ ("; a list cut at top_k scores the same at every larger K, so"
+                ~ " lower metric_cutoffs with top_k" if cutoff | int > top_k else "")) }}
+        {%- endif %}
+    {%- endfor %}
+    {{ return(cutoffs | map('int') | list) }}
+{% endmacro %}
