@@ -11,7 +11,9 @@ Two generators share one output shape:
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, fields
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -55,6 +57,8 @@ class WorldConfig:
             )
         if self.dirichlet_alpha <= 0 or self.noise_sd < 0:
             raise FeedlabInputError("vars 'dirichlet_alpha' must be > 0 and 'noise_sd' >= 0")
+        if not _is_calendar_date(str(self.start_date)):
+            raise FeedlabInputError(f"var 'start_date' must be a date as YYYY-MM-DD, got {self.start_date!r}")
 
     @classmethod
     def from_json(cls, text: str) -> "WorldConfig":
@@ -76,6 +80,17 @@ class WorldConfig:
             except ValueError:
                 raise FeedlabInputError(f"var '{name}' must be {known[name]}, got {value!r}") from None
         return cls(**values)
+
+
+def _is_calendar_date(text: str) -> bool:
+    """Whether ``text`` is a real date written YYYY-MM-DD (numpy would read 20250101 as a year, silently)."""
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+        return False
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _coerce(raw: Any, type_name: str) -> Any:

@@ -13,6 +13,10 @@
         {{ exceptions.raise_compiler_error("var 'serve_k' (" ~ var('serve_k') ~ ") is above var 'top_k' (" ~ top_k
             ~ "): an arm can only serve items of its policy's top_k list") }}
     {%- endif %}
+    {%- if not modules.re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2}', var('start_date') | string | trim) %}
+        {{ exceptions.raise_compiler_error("var 'start_date' must be a date as YYYY-MM-DD, got "
+            ~ var('start_date') | string | tojson) }}
+    {%- endif %}
     {%- for name in ['like_threshold', 'share_threshold', 'follow_threshold'] %}
         {%- do number_var(name, 0, 1) %}
     {%- endfor %}

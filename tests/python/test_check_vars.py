@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,7 @@ def run_operation(tmp_path: Path, macro: str, dbt_vars: dict) -> subprocess.Comp
     ({"top_k": True}, "var 'top_k' must be a whole number >= 1, got true"),
     ({"serve_k": 20, "top_k": 10, "metric_cutoffs": [5, 10]},
      "var 'serve_k' (20) is above var 'top_k' (10): an arm can only serve items of its policy's top_k list"),
+    ({"start_date": "20250101"}, "var 'start_date' must be a date as YYYY-MM-DD, got \"20250101\""),
     ({"like_threshold": 1.5}, "var 'like_threshold' must be a number >= 0 and <= 1, got 1.5"),
     ({"kuairec_watch_ratio_cap": 0}, "var 'kuairec_watch_ratio_cap' must be a number > 0, got 0"),
     ({"lgbm_objective": "ranking"},
@@ -45,7 +47,8 @@ def test_bad_var_is_refused_with_its_name(tmp_path: Path, dbt_vars: dict, messag
 
 
 def test_defaults_and_written_out_values_pass(tmp_path: Path) -> None:
-    # numbers may come as YAML strings (as the python models' JSON config accepts them)
+    # numbers may come as YAML strings (as the python models' JSON config accepts them), a date as a YAML date
     done = run_operation(tmp_path, "check_vars", {"top_k": "50", "serve_k": 5, "metric_cutoffs": [5, "10", 50],
-                                                   "noise_sd": "0.2", "like_threshold": 0, "follow_threshold": 1})
+                                                   "noise_sd": "0.2", "like_threshold": 0, "follow_threshold": 1,
+                                                   "start_date": date(2025, 2, 1)})
     assert done.returncode == 0, done.stdout[-2000:]

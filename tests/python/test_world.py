@@ -114,6 +114,8 @@ def test_config_from_dbt_json_coerces_rendered_strings():
         ('{"n_users": "many"}', "var 'n_users' must be int"),
         ('{"n_users": 0}', "var 'n_users' must be a positive integer"),
         ('{"seed_compat": "maybe"}', "var 'seed_compat' must be bool"),
+        ('{"start_date": "2025-13-01"}', "var 'start_date' must be a date as YYYY-MM-DD, got '2025-13-01'"),
+        ('{"start_date": "20250101"}', "var 'start_date' must be a date as YYYY-MM-DD, got '20250101'"),
         ('{"n_userz": 5}', "unknown world vars ['n_userz']"),
         ("not json", "config 'world' must be a JSON object"),
     ],
