@@ -52,6 +52,10 @@ def test_big_to_small_trains_on_big_and_evaluates_on_small(dbt_build, kuairec_fo
     assert assigned == small_users
     exposures, observed = query(warehouse, "select count(*), count(watch_time_s) from fct_outcomes")[0]
     assert exposures > 0 and observed == exposures
+    # The two-towers are not trained here, so the experiment between them is left out rather than reported empty.
+    experiments = {r[0] for r in query(warehouse, "select distinct experiment_id from dim_experiments")}
+    assert experiments == {"pop_vs_svd", "svd_vs_lgbm", "three_arm", "aa_popularity", "seed_feeds_online"}
+    assert query(warehouse, "select count(*) from fct_ab_results where n_control = 0 or n_treatment = 0") == [(0,)]
 
 
 def test_leave_last_out_default_builds_the_whole_warehouse(dbt_build, kuairec_folder):

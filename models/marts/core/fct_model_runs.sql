@@ -1,8 +1,6 @@
 -- One row per policy trained in this build: what it trained on, how long it took, with which parameters.
 -- SQL policies have no training step; their build time is in dbt's run_results.json.
 {%- set python_policies = python_policy_models() %}
-{%- set sql_policies = ['random', 'popularity', 'popularity_engagement'] %}
-{%- if var('dataset') != 'movielens' %}{% do sql_policies.append('popularity_mean_watch') %}{% endif %}
 
 with python_runs as (
 
@@ -22,7 +20,7 @@ training_rows as (
 
 sql_runs as (
 
-    {%- for policy in sql_policies %}
+    {%- for policy in sql_policies() %}
     select
         '{{ policy }}' as policy,
         '{{ feedlab_dataset() }}' as dataset,
