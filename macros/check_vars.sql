@@ -26,6 +26,10 @@
                      'engagement_weight_like'] %}
         {%- do number_var(name, 0, none) %}
     {%- endfor %}
+    {%- for name in ['seed_compat', 'kuairec_use_big_matrix'] if var(name) is not boolean %}
+        {#- a string 'false' would be true in every Jinja condition that reads the var -#}
+        {{ exceptions.raise_compiler_error("var '" ~ name ~ "' must be true or false, got " ~ var(name) | tojson) }}
+    {%- endfor %}
     {%- for name, choices in [('svd_value', ['auto', 'binary', 'value']),
                               ('lgbm_label', ['auto', 'presence', 'watch_time']),
                               ('lgbm_objective', ['auto', 'lambdarank', 'binary', 'regression'])] %}

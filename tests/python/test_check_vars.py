@@ -32,12 +32,15 @@ def run_operation(tmp_path: Path, macro: str, dbt_vars: dict) -> subprocess.Comp
     ({"start_date": "20250101"}, "var 'start_date' must be a date as YYYY-MM-DD, got \"20250101\""),
     ({"like_threshold": 1.5}, "var 'like_threshold' must be a number >= 0 and <= 1, got 1.5"),
     ({"kuairec_watch_ratio_cap": 0}, "var 'kuairec_watch_ratio_cap' must be a number > 0, got 0"),
+    ({"seed_compat": "false"}, "var 'seed_compat' must be true or false, got \"false\""),
     ({"lgbm_objective": "ranking"},
      "var 'lgbm_objective' must be one of auto, lambdarank, binary, regression, got \"ranking\""),
-    # checked at parse time by the models that loop over the cut-offs, before any hook
+    # checked at parse time by the models that loop over them, before any hook
     ({"top_k": 20}, "var 'metric_cutoffs' must hold whole numbers from 1 to var 'top_k' (20), got 50; a list cut at "
                     "top_k scores the same at every larger K, so lower metric_cutoffs with top_k"),
     ({"metric_cutoffs": 5}, "var 'metric_cutoffs' must be a non-empty list of whole numbers, got 5"),
+    ({"python_policies": "svd"},
+     "var 'python_policies' must be a list of policy names, e.g. [svd, two_stage_lgbm]; got \"svd\""),
 ])
 def test_bad_var_is_refused_with_its_name(tmp_path: Path, dbt_vars: dict, message: str) -> None:
     done = run_operation(tmp_path, "check_vars", dbt_vars)
