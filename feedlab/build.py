@@ -7,12 +7,14 @@ hold the old file open keep reading it.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import os
 import shutil
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import yaml
 
@@ -78,6 +80,31 @@ def build(
     # Same file name in a hidden folder: DuckDB names the catalog after the file, and dbt's views refer to it.
     scratch = warehouse_dir / ".building" / published.name
     scratch.parent.mkdir(exist_ok=True)
+    with _only_build(scratch.with_suffix(".lock"), dataset):
+        return _build_and_publish(dataset, dbt_vars, published, scratch, dbt_args, command)
+
+
+@contextmanager
+def _only_build(lock: Path, dataset: str) -> Iterator[None]:
+    """Hold an exclusive lock on ``lock`` for the build: a second build of the same warehouse would delete the
+    first one's scratch file under it, so it is refused at once (the lock goes with the process, even on a kill)."""
+    with lock.open("a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            raise SystemExit(f"feedlab: another build of data set '{dataset}' is running (process {holder}, lock "
+                             f"{lock}); the published warehouse is untouched. Wait for it to finish.") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        yield
+
+
+def _build_and_publish(dataset: str, dbt_vars: dict[str, Any], published: Path, scratch: Path,
+                       dbt_args: Sequence[str], command: str) -> Path:
     _remove_with_wal(scratch)
     if published.exists():
         # Incremental models continue from the published state.
@@ -89,7 +116,7 @@ def build(
         state = f"the previous warehouse {published} is unchanged" if published.exists() else "nothing was published"
         raise SystemExit(f"feedlab: dbt {command} failed for data set '{dataset}'; {state}.")
     os.replace(scratch, published)
-    export_marts(published, exports_dir(dataset, warehouse_dir))
+    export_marts(published, exports_dir(dataset, published.parent))
     return published
 
 

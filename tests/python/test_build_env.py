@@ -1,8 +1,12 @@
-"""The environment feedlab.build gives the dbt process (no dbt run: subprocess.run is replaced)."""
+"""What feedlab.build does around the dbt process: its environment, one build per warehouse at a time (no dbt run:
+subprocess.run is replaced)."""
 from __future__ import annotations
 
+import fcntl
 import subprocess
 from pathlib import Path
+
+import pytest
 
 from feedlab import build
 
@@ -21,3 +25,22 @@ def test_dbt_runs_with_heap_reuse_unless_the_user_set_malloc(monkeypatch, tmp_pa
     assert seen["MALLOC_ARENA_MAX"] == "4"  # a setting already in the environment wins
     assert seen["MALLOC_MMAP_MAX_"] == build.MALLOC_TUNING["MALLOC_MMAP_MAX_"] == "0"
     assert seen["FEEDLAB_WAREHOUSE"] == str(tmp_path / "synthetic.duckdb")
+
+
+def test_a_second_build_of_the_same_warehouse_is_refused(monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(build, "run_dbt", lambda args, warehouse: pytest.fail("dbt must not start"))
+    published = tmp_path / "synthetic.duckdb"
+    published.write_bytes(b"the published warehouse")
+    lock = tmp_path / ".building" / "synthetic.lock"
+    lock.parent.mkdir()
+    with lock.open("w") as running:  # the first build holds the lock
+        running.write("4242")
+        running.flush()
+        fcntl.flock(running, fcntl.LOCK_EX)
+        with pytest.raises(SystemExit, match=r"another build of data set 'synthetic' is running \(process 4242"):
+            build.build("synthetic", {}, tmp_path)
+    assert published.read_bytes() == b"the published warehouse"
+    # once it is released, the next build runs (here: dbt fails, so nothing is published)
+    monkeypatch.setattr(build, "run_dbt", lambda args, warehouse: False)
+    with pytest.raises(SystemExit, match="previous warehouse .* is unchanged"):
+        build.build("synthetic", {}, tmp_path)
