@@ -87,7 +87,8 @@ def build(
 @contextmanager
 def _only_build(lock: Path, dataset: str) -> Iterator[None]:
     """Hold an exclusive lock on ``lock`` for the build: a second build of the same warehouse would delete the
-    first one's scratch file under it, so it is refused at once (the lock goes with the process, even on a kill)."""
+    first one's scratch file under it, so it is refused at once. The kernel releases the lock when this process
+    ends; the dbt child does not hold it, so killing this process alone leaves dbt running unguarded."""
     with lock.open("a+") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -13,7 +13,8 @@
         {{ exceptions.raise_compiler_error("var 'serve_k' (" ~ var('serve_k') ~ ") is above var 'top_k' (" ~ top_k
             ~ "): an arm can only serve items of its policy's top_k list") }}
     {%- endif %}
-    {%- if not modules.re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2}', var('start_date') | string | trim) %}
+    {#- the shape and ranges here; WorldConfig refuses the dates no calendar has (2025-02-30) -#}
+    {%- if not modules.re.fullmatch('[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])', var('start_date') | string) %}
         {{ exceptions.raise_compiler_error("var 'start_date' must be a date as YYYY-MM-DD, got "
             ~ var('start_date') | string | tojson) }}
     {%- endif %}
@@ -58,8 +59,9 @@
     {%- set is_number = value is number and value is not boolean
         or modules.re.fullmatch('[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?', text) is not none %}
     {%- set number = text | float if is_number else none %}
-    {%- if number is none or number < minimum or (above_minimum and number == minimum)
-            or (maximum is not none and number > maximum) %}
+    {#- NaN fails every comparison and inf is no setting: both are refused by the finite test -#}
+    {%- if number is none or not (number | abs <= 1.7976931348623157e308) or number < minimum
+            or (above_minimum and number == minimum) or (maximum is not none and number > maximum) %}
         {{ exceptions.raise_compiler_error("var '" ~ name ~ "' must be a number "
             ~ ("> " if above_minimum else ">= ") ~ minimum ~ (" and <= " ~ maximum if maximum is not none else "")
             ~ ", got " ~ value | tojson) }}

@@ -6,8 +6,9 @@
 {% macro python_policy_models() %}
     {%- set known = ['svd', 'two_stage_lgbm', 'two_tower_mse', 'two_tower'] -%}
     {%- set names = var('python_policies') -%}
-    {%- if names is string or names is mapping or names is not iterable -%}
-        {{ exceptions.raise_compiler_error("var 'python_policies' must be a list of policy names, e.g. [svd, two_stage_lgbm]; got " ~ names | tojson) }}
+    {%- if names is string or names is mapping or names is not iterable or names | length == 0
+            or names | unique | list | length != names | length -%}
+        {{ exceptions.raise_compiler_error("var 'python_policies' must be a non-empty list of distinct policy names, e.g. [svd, two_stage_lgbm]; got " ~ names | tojson) }}
     {%- endif -%}
     {%- set models = [] -%}
     {%- for name in names -%}

@@ -207,7 +207,7 @@ def _matrix_checks() -> list[RowCheck]:
 def _event_key_py(f: dict[str, str]) -> tuple | None:
     if _empty(f.get("timestamp")):
         return None
-    return (as_int(f["user_id"]), as_int(f["video_id"]), float(f["timestamp"]))
+    return (as_int(f["user_id"]), as_int(f["video_id"]), to_float(f["timestamp"]))
 
 
 def _matrix_sql(path: Path, source: str) -> str:

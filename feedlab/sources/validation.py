@@ -243,6 +243,8 @@ def as_int(text: str) -> int | None:
     """The integer in `text`, or None: plain digits within bigint, or a number written otherwise (12.0, 1e3) whose
     value is an integer of magnitude below 2^53. Python twin of `sql_as_int`."""
     if re.fullmatch(_PLAIN_INT, text):
+        if len(text.strip().lstrip("+-").lstrip("0")) > 19:  # beyond bigint; int() refuses 4,300+ digits anyway
+            return None
         value = int(text)
         return value if _INT64[0] <= value <= _INT64[1] else None
     number = to_float(text)

@@ -33,6 +33,8 @@ def test_a_second_build_of_the_same_warehouse_is_refused(monkeypatch, tmp_path: 
     published.write_bytes(b"the published warehouse")
     lock = tmp_path / ".building" / "synthetic.lock"
     lock.parent.mkdir()
+    scratch = tmp_path / ".building" / "synthetic.duckdb"  # the first build's work in progress
+    scratch.write_bytes(b"half-built")
     with lock.open("w") as running:  # the first build holds the lock
         running.write("4242")
         running.flush()
@@ -40,6 +42,7 @@ def test_a_second_build_of_the_same_warehouse_is_refused(monkeypatch, tmp_path: 
         with pytest.raises(SystemExit, match=r"another build of data set 'synthetic' is running \(process 4242"):
             build.build("synthetic", {}, tmp_path)
     assert published.read_bytes() == b"the published warehouse"
+    assert scratch.read_bytes() == b"half-built"
     # once it is released, the next build runs (here: dbt fails, so nothing is published)
     monkeypatch.setattr(build, "run_dbt", lambda args, warehouse: False)
     with pytest.raises(SystemExit, match="previous warehouse .* is unchanged"):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from feedlab.build import PROJECT_DIR
+from feedlab.build import PROJECT_DIR, build
 
 
 def run_operation(tmp_path: Path, macro: str, dbt_vars: dict) -> subprocess.CompletedProcess[str]:
@@ -31,6 +31,9 @@ def run_operation(tmp_path: Path, macro: str, dbt_vars: dict) -> subprocess.Comp
      "var 'serve_k' (20) is above var 'top_k' (10): an arm can only serve items of its policy's top_k list"),
     ({"start_date": "20250101"}, "var 'start_date' must be a date as YYYY-MM-DD, got \"20250101\""),
     ({"like_threshold": 1.5}, "var 'like_threshold' must be a number >= 0 and <= 1, got 1.5"),
+    ({"like_threshold": float("nan")}, "var 'like_threshold' must be a number >= 0 and <= 1, got NaN"),
+    ({"noise_sd": float("inf")}, "var 'noise_sd' must be a number >= 0, got Infinity"),
+    ({"start_date": "2025-13-01"}, "var 'start_date' must be a date as YYYY-MM-DD, got \"2025-13-01\""),
     ({"kuairec_watch_ratio_cap": 0}, "var 'kuairec_watch_ratio_cap' must be a number > 0, got 0"),
     ({"seed_compat": "false"}, "var 'seed_compat' must be true or false, got \"false\""),
     ({"lgbm_objective": "ranking"},
@@ -39,8 +42,9 @@ def run_operation(tmp_path: Path, macro: str, dbt_vars: dict) -> subprocess.Comp
     ({"top_k": 20}, "var 'metric_cutoffs' must hold whole numbers from 1 to var 'top_k' (20), got 50; a list cut at "
                     "top_k scores the same at every larger K, so lower metric_cutoffs with top_k"),
     ({"metric_cutoffs": 5}, "var 'metric_cutoffs' must be a non-empty list of whole numbers, got 5"),
-    ({"python_policies": "svd"},
-     "var 'python_policies' must be a list of policy names, e.g. [svd, two_stage_lgbm]; got \"svd\""),
+    ({"python_policies": "svd"}, "var 'python_policies' must be a non-empty list of distinct policy names"),
+    ({"python_policies": []}, "var 'python_policies' must be a non-empty list of distinct policy names"),
+    ({"python_policies": ["svd", "svd"]}, "var 'python_policies' must be a non-empty list of distinct policy names"),
 ])
 def test_bad_var_is_refused_with_its_name(tmp_path: Path, dbt_vars: dict, message: str) -> None:
     done = run_operation(tmp_path, "check_vars", dbt_vars)
@@ -55,3 +59,12 @@ def test_defaults_and_written_out_values_pass(tmp_path: Path) -> None:
                                                    "noise_sd": "0.2", "like_threshold": 0, "follow_threshold": 1,
                                                    "start_date": date(2025, 2, 1)})
     assert done.returncode == 0, done.stdout[-2000:]
+
+
+def test_the_hook_stops_a_build_before_any_node(tmp_path: Path, capfd) -> None:
+    with pytest.raises(SystemExit, match="nothing was published"):
+        build("synthetic", {"serve_k": 500}, tmp_path / "warehouse",
+              ["--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")])
+    output = capfd.readouterr().out
+    assert "var 'serve_k' (500) is above var 'top_k' (100)" in output
+    assert "on-run-start" in output and " START " not in output  # no model, seed or test started

@@ -89,8 +89,9 @@ def test_split_holds_out_exactly_the_latest_event_per_user(dbt_build):
 def test_failed_build_leaves_previous_warehouse_unchanged(dbt_build):
     warehouse = dbt_build("synthetic", SMALL_WORLD, select=FOUNDATION)
     before = hashlib.sha256(warehouse.read_bytes()).hexdigest()
+    # a date with the right shape but no calendar day passes the on-run-start checks and fails in the first node
     with pytest.raises(SystemExit, match="previous warehouse .* is unchanged"):
-        dbt_build("synthetic", {**SMALL_WORLD, "n_users": 0}, select=FOUNDATION)
+        dbt_build("synthetic", {**SMALL_WORLD, "start_date": "2025-02-30"}, select=FOUNDATION)
     assert hashlib.sha256(warehouse.read_bytes()).hexdigest() == before
     assert query(warehouse, "select count(*) from int_split") == [(SMALL_WORLD["n_interactions"],)]
     # no scratch copy is left behind, only the (released) lock file of feedlab.build

@@ -1,10 +1,10 @@
 -- One row per policy trained in this build: what it trained on, how long it took, with which parameters.
 -- SQL policies have no training step; their build time is in dbt's run_results.json.
-{%- set python_policies = python_policy_models() %}
+{%- set python_models = python_policy_models() %}
 
 with python_runs as (
 
-    {%- for policy_model in python_policies %}
+    {%- for policy_model in python_models %}
     select distinct policy, run_dataset as dataset, run_rows_trained as rows_trained, run_seconds as seconds, run_parameters as parameters
     from {{ python_output(policy_model) }}
     {% if not loop.last %}union all{% endif %}

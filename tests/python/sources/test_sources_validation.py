@@ -44,6 +44,7 @@ def test_integers_are_exact_or_refused(sql_reads) -> None:
     assert sql_reads["1e20"][:2] == (False, None)
     assert [sql_reads[t][1] for t in ("12.0", "1e3", " 12\t", "-0", "007")] == [12, 1000, 12, 0, 7]
     assert [sql_reads[t][0] for t in ("1.5", ".5", "nan", "inf", "", "1,5")] == [False] * 6
+    assert v.as_int("1" * 5000) is None  # past bigint, and past what int() parses
 
 
 def test_require_folder_and_file_name_what_is_missing(tmp_path: Path) -> None:
@@ -97,9 +98,9 @@ def test_row_checks_report_the_first_bad_line_and_the_count(tmp_path: Path) -> N
 
 
 def test_duplicates_name_both_lines_with_exact_keys(tmp_path: Path) -> None:
-    # two ids a double cannot tell apart (2^53 + 1 and 2^53 + 2 differ; read through a double they would not)
+    # 2^53 and 2^53 + 1: two ids, one double (read through a double they would be reported as a duplicate)
     path = tmp_path / "items.csv"
-    path.write_text("item_id\n9007199254740993\n9007199254740994\n7\n7.0\n")
+    path.write_text("item_id\n9007199254740992\n9007199254740993\n7\n7.0\n")
     src = f"read_csv({v.sql_str(path)}, header = true, all_varchar = true)"
     with pytest.raises(FeedlabInputError, match=r"duplicate item id on line 5 \(same as line 4: 7\)$"):
         v.check_no_duplicates(duckdb.connect(), path, src, [v.sql_as_int("item_id")],
