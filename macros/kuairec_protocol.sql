@@ -11,7 +11,7 @@
         {%- if feedlab_dataset() != 'kuairec' %}
             {{ exceptions.raise_compiler_error("var 'kuairec_protocol' big_to_small applies to dataset kuairec only (dataset is " ~ feedlab_dataset() ~ ")") }}
         {%- endif %}
-        {%- if var('kuairec_use_big_matrix') | string | trim | lower not in ['true', '1', 'yes'] %}
+        {%- if var('kuairec_use_big_matrix') is not sameas true %}
             {{ exceptions.raise_compiler_error("var 'kuairec_protocol' big_to_small trains on the big matrix: set kuairec_use_big_matrix: true") }}
         {%- endif %}
     {%- endif %}

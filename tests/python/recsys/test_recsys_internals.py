@@ -188,8 +188,8 @@ def test_retrieval_uses_svd_above_the_ease_item_cap(above_cap: bool) -> None:
     assert (retriever.primary is retriever.svd) == above_cap
     assert (retriever.recent is None) == above_cap
     assert cand.features["recent_score"].isna().all() == above_cap
-    # The candidates are the primary scorer's own top 5 unseen items: PureSVD's above the cap, EASE's up to it.
-    r, c, _ = top_k_unseen(retriever.svd if above_cap else retriever.primary, retriever.matrix, rows, 5)
+    # The candidates are the primary scorer's own top 5 unseen items (PureSVD above the cap, EASE up to it).
+    r, c, _ = top_k_unseen(retriever.primary, retriever.matrix, rows, 5)
     np.testing.assert_array_equal(cand.rows, r)
     np.testing.assert_array_equal(cand.cols, c)
     if above_cap:
