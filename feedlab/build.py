@@ -50,16 +50,17 @@ def _remove_with_wal(path: Path) -> None:
         stale.unlink(missing_ok=True)
 
 
-def run_dbt(args: Sequence[str], warehouse: Path) -> bool:
+def run_dbt(args: Sequence[str], warehouse: Path, inherited_fds: Sequence[int] = ()) -> bool:
     """Run one dbt command against ``warehouse``; True when every node succeeded.
 
     dbt runs in a child process so that DuckDB has checkpointed and closed the file before it is published
-    (dbt-duckdb keeps its connection open for the life of the process).
+    (dbt-duckdb keeps its connection open for the life of the process). ``inherited_fds`` stay open in the child
+    (the build lock, so that it is held for as long as dbt runs).
     """
     dbt = Path(sys.executable).with_name("dbt")
     env = {**MALLOC_TUNING, **os.environ, "FEEDLAB_WAREHOUSE": str(warehouse)}
     cmd = [str(dbt), *args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
-    return subprocess.run(cmd, env=env, check=False).returncode == 0
+    return subprocess.run(cmd, env=env, check=False, pass_fds=tuple(inherited_fds)).returncode == 0
 
 
 def build(
@@ -80,15 +81,16 @@ def build(
     # Same file name in a hidden folder: DuckDB names the catalog after the file, and dbt's views refer to it.
     scratch = warehouse_dir / ".building" / published.name
     scratch.parent.mkdir(exist_ok=True)
-    with _only_build(scratch.with_suffix(".lock"), dataset):
-        return _build_and_publish(dataset, dbt_vars, published, scratch, dbt_args, command)
+    with _only_build(scratch.with_suffix(".lock"), dataset) as lock_fd:
+        return _build_and_publish(dataset, dbt_vars, published, scratch, dbt_args, command, lock_fd)
 
 
 @contextmanager
-def _only_build(lock: Path, dataset: str) -> Iterator[None]:
-    """Hold an exclusive lock on ``lock`` for the build: a second build of the same warehouse would delete the
-    first one's scratch file under it, so it is refused at once. The kernel releases the lock when this process
-    ends; the dbt child does not hold it, so killing this process alone leaves dbt running unguarded."""
+def _only_build(lock: Path, dataset: str) -> Iterator[int]:
+    """Hold an exclusive lock on ``lock`` for the build and yield its file descriptor: a second build of the same
+    warehouse would delete the first one's scratch file under it, so it is refused at once. The dbt child inherits
+    the descriptor, so the kernel releases the lock only when both this process and dbt have ended: killing this
+    process alone leaves the running dbt guarded."""
     with lock.open("a+") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -101,17 +103,18 @@ def _only_build(lock: Path, dataset: str) -> Iterator[None]:
         handle.truncate()
         handle.write(str(os.getpid()))
         handle.flush()
-        yield
+        yield handle.fileno()
 
 
 def _build_and_publish(dataset: str, dbt_vars: dict[str, Any], published: Path, scratch: Path,
-                       dbt_args: Sequence[str], command: str) -> Path:
+                       dbt_args: Sequence[str], command: str, lock_fd: int) -> Path:
     _remove_with_wal(scratch)
     if published.exists():
         # Incremental models continue from the published state.
         shutil.copy2(published, scratch)
     all_vars = {**dbt_vars, "dataset": dataset}
-    ok = run_dbt([command, "--vars", yaml.safe_dump(all_vars, default_flow_style=True).strip(), *dbt_args], scratch)
+    dbt_command = [command, "--vars", yaml.safe_dump(all_vars, default_flow_style=True).strip(), *dbt_args]
+    ok = run_dbt(dbt_command, scratch, inherited_fds=(lock_fd,))
     if not ok:
         _remove_with_wal(scratch)
         state = f"the previous warehouse {published} is unchanged" if published.exists() else "nothing was published"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from feedlab import build
 def test_dbt_runs_with_heap_reuse_unless_the_user_set_malloc(monkeypatch, tmp_path: Path) -> None:
     seen: dict[str, str] = {}
 
-    def fake_run(cmd: list[str], env: dict[str, str], check: bool) -> subprocess.CompletedProcess:
+    def fake_run(cmd: list[str], env: dict[str, str], check: bool, pass_fds: tuple) -> subprocess.CompletedProcess:
         seen.update(env)
         return subprocess.CompletedProcess(cmd, 0)
 
@@ -28,7 +29,7 @@ def test_dbt_runs_with_heap_reuse_unless_the_user_set_malloc(monkeypatch, tmp_pa
 
 
 def test_a_second_build_of_the_same_warehouse_is_refused(monkeypatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(build, "run_dbt", lambda args, warehouse: pytest.fail("dbt must not start"))
+    monkeypatch.setattr(build, "run_dbt", lambda args, warehouse, **_: pytest.fail("dbt must not start"))
     published = tmp_path / "synthetic.duckdb"
     published.write_bytes(b"the published warehouse")
     lock = tmp_path / ".building" / "synthetic.lock"
@@ -44,6 +45,33 @@ def test_a_second_build_of_the_same_warehouse_is_refused(monkeypatch, tmp_path: 
     assert published.read_bytes() == b"the published warehouse"
     assert scratch.read_bytes() == b"half-built"
     # once it is released, the next build runs (here: dbt fails, so nothing is published)
-    monkeypatch.setattr(build, "run_dbt", lambda args, warehouse: False)
+    monkeypatch.setattr(build, "run_dbt", lambda args, warehouse, **_: False)
     with pytest.raises(SystemExit, match="previous warehouse .* is unchanged"):
+        build.build("synthetic", {}, tmp_path)
+
+
+def test_the_lock_is_held_while_dbt_outlives_the_build_process(monkeypatch, tmp_path: Path) -> None:
+    # dbt (here a sleeping child started the way run_dbt starts dbt) keeps running after the process that started
+    # it is gone, as when only the parent is killed; while it runs, no second build may start beside it
+    orphans: list[subprocess.Popen] = []
+
+    def dbt_that_outlives_its_parent(cmd: list[str], env: dict[str, str], check: bool,
+                                     pass_fds: tuple = ()) -> subprocess.CompletedProcess:
+        orphans.append(subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], pass_fds=pass_fds))
+        return subprocess.CompletedProcess(cmd, 1)
+
+    monkeypatch.setattr(build.subprocess, "run", dbt_that_outlives_its_parent)
+    try:
+        with pytest.raises(SystemExit, match="nothing was published"):
+            build.build("synthetic", {}, tmp_path)  # returns, its own handle on the lock closed
+        monkeypatch.setattr(build, "run_dbt", lambda args, warehouse, **_: pytest.fail("dbt must not start"))
+        with pytest.raises(SystemExit, match="another build of data set 'synthetic' is running"):
+            build.build("synthetic", {}, tmp_path)
+    finally:
+        for orphan in orphans:
+            orphan.kill()
+            orphan.wait()
+    assert len(orphans) == 1
+    monkeypatch.setattr(build, "run_dbt", lambda args, warehouse, **_: False)
+    with pytest.raises(SystemExit, match="nothing was published"):  # dbt gone: the next build runs
         build.build("synthetic", {}, tmp_path)
