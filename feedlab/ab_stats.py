@@ -271,8 +271,9 @@ def ab_results(summaries: pd.DataFrame, arms: pd.DataFrame | None = None, alpha:
     non-control arm gets a row for every metric seen in ``summaries``, even an arm (or control) without any user —
     its n is 0 and its statistics NaN; without it, only arms present in ``summaries`` appear.
 
-    Columns: AB_RESULT_COLUMNS (see _experiments__models.yml). Holm's family is the metrics of one experiment ×
-    treatment arm; ``is_significant`` is p_value_holm < alpha (False when p is NaN).
+    Columns: AB_RESULT_COLUMNS (see _experiments__models.yml). Holm's family is every test of one experiment (each
+    treatment arm × metric: the arms of a multi-arm experiment share its control and its ship decision);
+    ``is_significant`` is p_value_holm < alpha (False when p is NaN).
     """
     summaries = summaries.copy()
     summaries["experiment_id"] = summaries["experiment_id"].astype(str)
@@ -338,6 +339,6 @@ def ab_results(summaries: pd.DataFrame, arms: pd.DataFrame | None = None, alpha:
             "mde_relative": mde_relative,
         }
     )
-    out["p_value_holm"] = holm_adjust(out["p_value"], out["experiment_id"] + "\x1f" + out["treatment_arm"])
+    out["p_value_holm"] = holm_adjust(out["p_value"], out["experiment_id"])
     out["is_significant"] = (out["p_value_holm"] < alpha).astype(bool)
     return out[AB_RESULT_COLUMNS]
