@@ -33,6 +33,7 @@ import duckdb
 # The marts a BI dashboard reads (models/exposures.yml lists the same ones).
 BI_MARTS: tuple[str, ...] = (
     "fct_ab_results",
+    "fct_ab_fairness",
     "fct_offline_metrics",
     "fct_fairness",
     "fct_policy_value",

@@ -11,8 +11,8 @@ stable id and a heading:
                         results table (absolute and relative lift, Holm p, CUPED) and the SRM checks
 ``watch-time``          per-user watch time per video in each arm of one experiment (default pop_vs_svd):
                         histogram and box plot, as the seed notebook draws them
-``lorenz``              Lorenz curves of creator exposure per policy at feed depth K (default 10) and the
-                        fairness table
+``lorenz``              Lorenz curves of creator exposure per policy at feed depth K (default 10), the
+                        fairness table and creator fairness per experiment arm
 ``metric-at-k``         NDCG@K and hit rate@K per policy
 ``policy-value``        simulated policy value vs the oracle (synthetic data set only)
 ``seed-reproduction``   the seed notebook's figures recomputed (seed_compat builds) beside the honest A/B
@@ -374,6 +374,12 @@ def section_lorenz(m: Marts, k: int) -> Section:
         s.body.append(html_table(fairness, {"policy": "text"}))
     else:
         s.body.append(missing_note("fct_fairness"))
+    if m.has("fct_ab_fairness"):
+        s.body.append("<p>The same figures per experiment arm, over the feeds its users were served "
+                      "(<code>fct_ab_fairness</code>):</p>")
+        arms = m.df("select experiment_id, arm, policy, gini_exposed, gini_all_creators, long_tail_share, "
+                    "creator_coverage, item_coverage from fct_ab_fairness order by experiment_id, arm")
+        s.body.append(html_table(arms, {"experiment_id": "text", "arm": "text", "policy": "text"}))
     return s
 
 

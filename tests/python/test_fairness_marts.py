@@ -24,7 +24,7 @@ K_LEVELS = (10, TOP_K)
 NOISE_SD = 0.1
 CLIP_LOWER, CLIP_UPPER = 0.05, 1.0
 POLICY_SLOTS = 10
-SELECT = ["+fct_fairness", "+fct_lorenz_points", "+fct_policy_value"]
+SELECT = ["+fct_fairness", "+fct_lorenz_points", "+fct_policy_value", "+fct_ab_fairness"]
 
 
 @pytest.fixture(scope="module")
@@ -68,10 +68,15 @@ def expected_clipped_normal(p: np.ndarray, sd: float, a: float, b: float) -> np.
 
 # ---- fairness ---------------------------------------------------------------------------------------------------
 
+def catalog_creators(warehouse: Path) -> list[int]:
+    """Creators with at least one item (every item is servable in the synthetic world)."""
+    return [c for (c,) in query(warehouse, "select distinct creator_id from stg_items order by creator_id")]
+
+
 @pytest.fixture(scope="module")
 def exposures(warehouse: Path) -> dict[tuple[str, int], np.ndarray]:
-    """(policy, K) → exposures of every creator of stg_creators (n_creators,), zeros included, from the raw feeds."""
-    creators = [c for (c,) in query(warehouse, "select creator_id from stg_creators order by creator_id")]
+    """(policy, K) → exposures of every creator with an item (n_creators,), zeros included, from the raw feeds."""
+    creators = catalog_creators(warehouse)
     position = {c: j for j, c in enumerate(creators)}
     rows = query(
         warehouse,
@@ -115,6 +120,46 @@ def test_fairness_metrics_match_numpy(warehouse: Path, exposures: dict) -> None:
         assert row.n_creators_exposed == len(exposed)
         assert row.item_coverage == pytest.approx(items[(policy, k)] / n_items, abs=1e-12)
         assert row.total_exposures == x.sum()
+
+
+def test_creators_without_items_are_not_counted_as_starved(warehouse: Path) -> None:
+    without_items = query(warehouse, "select count(*) from stg_creators where creator_id not in "
+                                     "(select creator_id from stg_items)")[0][0]
+    assert without_items > 0, "the small world should have a creator without videos"
+    n_creators = {n for (n,) in query(warehouse, "select distinct n_creators from fct_fairness")}
+    assert n_creators == {len(catalog_creators(warehouse))}
+
+
+def test_arm_fairness_matches_numpy_over_the_served_feeds(warehouse: Path) -> None:
+    creators = catalog_creators(warehouse)
+    position = {c: j for j, c in enumerate(creators)}
+    arms = query(warehouse, "select experiment_id, arm, policy from dim_experiments")
+    served = query(warehouse, "select experiment_id, arm, creator_id, item_id from fct_exposures")
+    marts = {(r[0], r[1]): r for r in query(
+        warehouse,
+        "select experiment_id, arm, policy, gini_exposed, gini_all_creators, long_tail_share, exposure_entropy, "
+        "exposure_entropy_nats, creator_coverage, item_coverage, total_exposures, n_creators from fct_ab_fairness")}
+    n_items = query(warehouse, "select count(*) from stg_items")[0][0]
+    assert arms and set(marts) == {(e, a) for e, a, _ in arms}, "one row per experiment × arm"
+    for experiment, arm, policy in arms:
+        x = np.zeros(len(creators))
+        items = set()
+        for e, a, creator, item in served:
+            if (e, a) == (experiment, arm):
+                x[position[creator]] += 1
+                items.add(item)
+        assert x.sum() > 0, (experiment, arm)
+        row = marts[(experiment, arm)]
+        exposed = x[x > 0]
+        h, h_norm = entropy(x)
+        assert row[2] == policy
+        assert row[3] == pytest.approx(gini(exposed), abs=1e-9), (experiment, arm)
+        assert row[4] == pytest.approx(gini(x), abs=1e-9), (experiment, arm)
+        assert row[5] == pytest.approx(long_tail_share(exposed), abs=1e-9), (experiment, arm)
+        assert row[6] == pytest.approx(h_norm, abs=1e-9) and row[7] == pytest.approx(h, abs=1e-9)
+        assert row[8] == pytest.approx(len(exposed) / len(x), abs=1e-12)
+        assert row[9] == pytest.approx(len(items) / n_items, abs=1e-12)
+        assert row[10] == x.sum() and row[11] == len(creators)
 
 
 def test_lorenz_curve_is_monotone_and_gives_the_gini(warehouse: Path) -> None:

@@ -24,8 +24,8 @@ import duckdb
 import pytest
 from PIL import Image
 
-from dbt_helpers import SMALL_WORLD
-from feedlab import report
+from dbt_helpers import SMALL_WORLD, query
+from feedlab import export, report
 from feedlab.build import PROJECT_DIR
 from test_export import copy_warehouse, small_bi_warehouse
 
@@ -120,7 +120,7 @@ def report_file(warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
 
 # ---- the HTML ---------------------------------------------------------------------------------------------------
 
-def test_every_section_and_image_is_present(report_file: Path) -> None:
+def test_every_section_and_image_is_present(warehouse: Path, report_file: Path) -> None:
     page = report_file.read_text(encoding="utf-8")
     parsed = parse(page)
     assert list(parsed.sections) == list(report.SECTION_IDS)
@@ -137,6 +137,8 @@ def test_every_section_and_image_is_present(report_file: Path) -> None:
     assert set(parsed.notes) == {"seed-reproduction"}
     assert report.SEED_COMPAT_HINT in parsed.notes["seed-reproduction"][0]
     assert "Honest A/B estimate (seed_feeds_online)" in page
+    arms = query(warehouse, "select experiment_id, arm from fct_ab_fairness")  # creator fairness per arm
+    assert arms and all(f'<td class="text">{e}</td><td class="text">{a}</td>' in page for e, a in arms)
 
 
 def test_report_is_self_contained(report_file: Path) -> None:
@@ -277,8 +279,9 @@ def test_exposures_parse_with_their_marts(compiled_analyses: Path) -> None:
     assert exposures["feedlab_html_report"]["type"] == "analysis"
     assert exposures["bi_dashboard"]["type"] == "dashboard"
     depends = set(exposures["bi_dashboard"]["depends_on"]["nodes"])
-    assert {"model.feedlab.fct_ab_results", "model.feedlab.fct_offline_metrics", "model.feedlab.fct_fairness",
-            "model.feedlab.fct_lorenz_points"} <= depends
+    # the dashboard reads the exported BI marts, less those that exist only in some builds (exposures of their own)
+    only_some_builds = {"fct_policy_value", "fct_seed_reproduction"}
+    assert depends == {f"model.feedlab.{mart}" for mart in set(export.BI_MARTS) - only_some_builds}
     assert exposures["feedlab_synthetic_panels"]["depends_on"]["nodes"] == ["model.feedlab.fct_policy_value"]
     assert "feedlab_seed_reproduction_panels" not in exposures  # disabled without seed_compat, like its mart
     for exposure in exposures.values():

@@ -58,9 +58,10 @@ honest_ab as (
 
 honest_fairness as (
 
-    select policy, gini_exposed, long_tail_share
-    from {{ ref('fct_fairness') }}
-    where k = 10 and policy in ('popularity_mean_watch', 'svd')
+    -- the creator exposure of the feeds that experiment served to each arm's users, as the seed measures its arms
+    select arm, gini_exposed, long_tail_share
+    from {{ ref('fct_ab_fairness') }}
+    where experiment_id = 'seed_feeds_online'
 
 ),
 
@@ -81,10 +82,8 @@ honest as (
     union all select 'treatment_watch_time_s', mean_treatment from honest_ab
     union all select 'uplift_pct', 100 * relative_lift from honest_ab
     union all select 'p_value', p_value from honest_ab
-    union all select 'creator_gini_control', gini_exposed from honest_fairness where policy = 'popularity_mean_watch'
-    union all select 'creator_gini_treatment', gini_exposed from honest_fairness where policy = 'svd'
-    union all select 'long_tail_share_control', long_tail_share from honest_fairness where policy = 'popularity_mean_watch'
-    union all select 'long_tail_share_treatment', long_tail_share from honest_fairness where policy = 'svd'
+    union all select {{ dbt.concat(["'creator_gini_'", 'arm']) }}, gini_exposed from honest_fairness
+    union all select {{ dbt.concat(["'long_tail_share_'", 'arm']) }}, long_tail_share from honest_fairness
 
 ),
 

@@ -1,6 +1,6 @@
 -- Creator exposure per policy × K × creator: how many feed slots at rank <= K went to each creator's items.
--- Every creator of the catalog appears (under KuaiRec's big_to_small: of the small matrix), with 0 when a policy
--- never served it, so fairness over all creators is computable. K levels: see the fairness_k_levels macro (10 and
+-- Every creator with a servable item appears (int_catalog_creators), with 0 when a policy never served it, so
+-- fairness over all creators is computable. K levels: see the fairness_k_levels macro (10 and
 -- var top_k).
 with recommendations as (
 
@@ -16,15 +16,7 @@ items as (
 
 creators as (
 
-    select * from {{ ref('stg_creators') }}
-    {%- if kuairec_protocol() == 'big_to_small' %}
-    -- the catalogue is the small matrix: its creators
-    where creator_id in (
-        select items.creator_id
-        from items
-        inner join {{ ref('int_servable_items') }} as servable on servable.item_id = items.item_id
-    )
-    {%- endif %}
+    select * from {{ ref('int_catalog_creators') }}
 
 ),
 
