@@ -23,18 +23,17 @@ Conventions (also the degenerate cases, which never raise and never produce a si
 """
 from __future__ import annotations
 
-from typing import Sequence
-
 import numpy as np
 import pandas as pd
 from scipy import stats
+
+from feedlab.stats import ArrayLike, holm_adjust
 
 ALPHA = 0.05
 POWER = 0.80
 SRM_ALPHA = 0.001
 CONTROL_ARM = "control"
 
-ArrayLike = np.ndarray | pd.Series | Sequence[float]
 
 
 def _f(x: ArrayLike) -> np.ndarray:
@@ -179,25 +178,6 @@ def cuped_adjust(
                 "var_t_adj": np.maximum(var_t - 2 * theta * cov_t + theta**2 * var_x_t, 0.0),
             }
         )
-
-
-def holm_adjust(p_values: ArrayLike, groups: ArrayLike | None = None) -> np.ndarray:
-    """Holm–Bonferroni adjusted p-values, within each group (family) of ``groups`` (one family if None).
-
-    Adjusted p of the k-th smallest of the family's m non-NaN p-values = max over j <= k of min(1, (m − j + 1) p_(j)),
-    identical to ``statsmodels.stats.multitest.multipletests(method='holm')``. NaN p-values stay NaN and are not
-    counted in m. Returns an array aligned with ``p_values``.
-    """
-    p = _f(p_values)
-    keys = np.zeros(len(p), dtype=np.int64) if groups is None else pd.factorize(pd.Series(groups).to_numpy())[0]
-    frame = pd.DataFrame({"p": p, "g": keys}).dropna(subset=["p"]).sort_values(["g", "p"], kind="stable")
-    m = frame.groupby("g")["p"].transform("size").to_numpy()
-    rank = frame.groupby("g").cumcount().to_numpy()
-    scaled = pd.Series(np.minimum(1.0, (m - rank) * frame["p"].to_numpy()), index=frame.index)
-    adjusted = scaled.groupby(frame["g"].to_numpy()).cummax()
-    out = np.full(len(p), np.nan)
-    out[adjusted.index.to_numpy()] = adjusted.to_numpy()
-    return out
 
 
 def srm_test(counts: pd.DataFrame, count_column: str) -> pd.DataFrame:

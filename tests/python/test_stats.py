@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
+from statsmodels.stats.multitest import multipletests
 
-from feedlab.stats import paired_t_summary
+from feedlab.stats import paired_t_summary, policy_comparisons
 
 
 def test_paired_summary_matches_scipy_ttest_rel():
@@ -29,3 +31,23 @@ def test_constant_differences_have_no_test_statistic():
     assert summary.t_statistic.iloc[0] == 0 and summary.p_value.iloc[0] == 1
     assert np.isnan(summary.t_statistic.iloc[1]) and np.isnan(summary.p_value.iloc[1])
     assert summary.ci_low.iloc[1] == summary.ci_high.iloc[1] == 0.2
+
+
+def test_policy_comparisons_adjust_within_each_metric_and_k():
+    rng = np.random.default_rng(1)
+    pairs = pd.DataFrame(
+        [(a, b, metric, k) for a, b in (("p", "q"), ("p", "r"), ("q", "r")) for metric in ("hit", "ndcg")
+         for k in (5, 10)],
+        columns=["policy_a", "policy_b", "metric", "k"],
+    ).sample(frac=1.0, random_state=0)
+    pairs["n_users"] = 200
+    pairs["mean_difference"] = rng.normal(0, 0.01, len(pairs))
+    pairs["stddev_difference"] = rng.uniform(0.05, 0.1, len(pairs))
+    out = policy_comparisons(pairs)
+    assert list(out[["policy_a", "policy_b", "metric", "k"]].itertuples(index=False)) == sorted(
+        pairs[["policy_a", "policy_b", "metric", "k"]].itertuples(index=False))
+    reference = paired_t_summary(out["n_users"], out["mean_difference"], out["stddev_difference"])
+    np.testing.assert_array_equal(out["p_value"], reference["p_value"])
+    for _, family in out.groupby(["metric", "k"]):
+        assert len(family) == 3
+        np.testing.assert_allclose(family.p_value_holm, multipletests(family.p_value, method="holm")[1], rtol=1e-12)

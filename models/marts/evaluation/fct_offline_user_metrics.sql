@@ -1,7 +1,8 @@
 -- Per policy × user × K: Hit, Recall, NDCG and MRR of the user's feed against the held-out items.
--- Relevant items are the user's test items that the user did not already have in training (policies never
--- recommend training items, so such a test item could never be a hit). Every policy is scored on every user
--- who has a relevant item; a user missing from a policy's output scores 0. Metrics are rounded to 1e-12 so that
+-- Relevant items are the user's test items that the user did not already have in training (every policy but the
+-- seed's popularity_mean_watch excludes training items, so such a test item could never be a hit; that baseline
+-- serves one list to everyone, seen videos included, and its slots on seen videos count as misses). Every policy is
+-- scored on every user who has a relevant item; a user missing from a policy's output scores 0. Metrics are rounded to 1e-12 so that
 -- the table is identical run to run whatever order DuckDB's parallel sums take.
 {%- set cutoffs = metric_cutoffs() %}
 
