@@ -97,8 +97,9 @@ def _only_build(lock: Path, dataset: str) -> Iterator[int]:
         except BlockingIOError:
             handle.seek(0)
             holder = handle.read().strip() or "unknown"
-            raise SystemExit(f"feedlab: another build of data set '{dataset}' is running (process {holder}, lock "
-                             f"{lock}); the published warehouse is untouched. Wait for it to finish.") from None
+            raise SystemExit(f"feedlab: another build of data set '{dataset}' is running (started by process "
+                             f"{holder}, whose dbt child holds the lock too; lock {lock}); the published warehouse is "
+                             f"untouched. Wait for it to finish.") from None
         handle.seek(0)
         handle.truncate()
         handle.write(str(os.getpid()))

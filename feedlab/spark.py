@@ -37,7 +37,8 @@ PYTHON_OUTPUTS = (
 )
 
 #: The BI marts whose Spark build must equal the DuckDB build.
-PARITY_MARTS = ("fct_offline_metrics", "fct_fairness", "fct_ab_results", "fct_srm_checks", "fct_policy_value")
+PARITY_MARTS = ("fct_offline_metrics", "fct_fairness", "fct_ab_fairness", "fct_ab_results", "fct_srm_checks",
+                "fct_policy_value")
 
 
 def to_pandas(relation: Any) -> Any:

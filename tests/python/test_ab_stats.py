@@ -14,7 +14,6 @@ from feedlab.ab_stats import (
     AB_RESULT_COLUMNS,
     ab_results,
     cuped_adjust,
-    holm_adjust,
     minimum_detectable_effect,
     relative_lift_ci,
     srm_checks,
@@ -128,19 +127,6 @@ def test_mde_matches_statsmodels_power_solvers():
     assert pw == pytest.approx(0.8, abs=1e-9)
 
 
-def test_holm_matches_statsmodels_per_family():
-    rng = np.random.default_rng(3)
-    p = rng.uniform(0, 0.1, size=12)
-    groups = np.repeat(["a|t", "b|t", "b|u"], [5, 4, 3])
-    out = holm_adjust(p, groups)
-    for g in np.unique(groups):
-        mask = groups == g
-        np.testing.assert_allclose(out[mask], multipletests(p[mask], method="holm")[1], rtol=1e-12)
-    with_nan = holm_adjust([0.01, np.nan, 0.04], None)
-    np.testing.assert_allclose(with_nan[[0, 2]], multipletests([0.01, 0.04], method="holm")[1], rtol=1e-12)
-    assert np.isnan(with_nan[1])
-
-
 def test_srm_matches_scipy_chisquare():
     counts = pd.DataFrame({
         "experiment_id": ["a", "a", "b", "b", "b"],
@@ -179,21 +165,26 @@ def test_srm_does_not_depend_on_row_order():
 def test_result_frame_pairs_arms_and_matches_references(raw):
     rng = np.random.default_rng(11)
     rows, data = [], {}
-    for metric, (mean, sd) in {"watch": (7.0, 2.0), "completion": (0.4, 0.1), "like": (0.05, 0.02)}.items():
-        for arm, shift in (("control", 0.0), ("t_a", 0.05), ("t_b", -0.02)):
-            y, x = _arm(rng, 300 + 10 * len(rows), mean + shift * mean, sd, 1.0)
-            data[arm, metric] = y
-            rows.append(_summary("exp", arm, metric, y, x))
+    arms_of = {"exp": (("control", 0.0), ("t_a", 0.05), ("t_b", -0.02)), "exp2": (("control", 0.0), ("t_a", 0.03))}
+    for experiment, arms in arms_of.items():
+        for metric, (mean, sd) in {"watch": (7.0, 2.0), "completion": (0.4, 0.1), "like": (0.05, 0.02)}.items():
+            for arm, shift in arms:
+                y, x = _arm(rng, 300 + 10 * len(rows), mean + shift * mean, sd, 1.0)
+                data[experiment, arm, metric] = y
+                rows.append(_summary(experiment, arm, metric, y, x))
     out = ab_results(pd.DataFrame(rows).sample(frac=1, random_state=1))
     assert list(out.columns) == AB_RESULT_COLUMNS
-    assert len(out) == 6 and not out.duplicated(["experiment_id", "treatment_arm", "metric"]).any()
+    assert len(out) == 9 and not out.duplicated(["experiment_id", "treatment_arm", "metric"]).any()
     for r in out.itertuples():
-        ref = stats.ttest_ind(data[r.treatment_arm, r.metric], data["control", r.metric], equal_var=False)
+        ref = stats.ttest_ind(data[r.experiment_id, r.treatment_arm, r.metric],
+                              data[r.experiment_id, "control", r.metric], equal_var=False)
         assert r.p_value == pytest.approx(ref.pvalue, rel=1e-9)
-        assert r.n_control == len(data["control", r.metric])
+        assert r.n_control == len(data[r.experiment_id, "control", r.metric])
         assert r.mde_relative == pytest.approx(r.mde_absolute / abs(r.mean_control), rel=1e-12)
-    # one family per experiment: both arms' metrics together
-    np.testing.assert_allclose(out.p_value_holm, multipletests(out.p_value, method="holm")[1], rtol=1e-12)
+    # one family per experiment: every arm's metrics together, and no other experiment's
+    for experiment, family in out.groupby("experiment_id"):
+        assert len(family) == 3 * (len(arms_of[experiment]) - 1)
+        np.testing.assert_allclose(family.p_value_holm, multipletests(family.p_value, method="holm")[1], rtol=1e-12)
     assert (out.is_significant == (out.p_value_holm < 0.05)).all()
 
 

@@ -40,7 +40,7 @@ def test_a_second_build_of_the_same_warehouse_is_refused(monkeypatch, tmp_path: 
         running.write("4242")
         running.flush()
         fcntl.flock(running, fcntl.LOCK_EX)
-        with pytest.raises(SystemExit, match=r"another build of data set 'synthetic' is running \(process 4242"):
+        with pytest.raises(SystemExit, match=r"another build of data set 'synthetic' is running \(started by process 4242"):
             build.build("synthetic", {}, tmp_path)
     assert published.read_bytes() == b"the published warehouse"
     assert scratch.read_bytes() == b"half-built"

@@ -46,6 +46,10 @@ def test_big_to_small_trains_on_big_and_evaluates_on_small(dbt_build, kuairec_fo
     liked_users = set(small.loc[small["watch_ratio"] > 2, "user_id"])
     assert query(warehouse, "select distinct n_users_evaluated from fct_offline_metrics") == [(len(liked_users),)]
     assert query(warehouse, "select distinct n_items_catalog from fct_fairness") == [(len(small_videos),)]
+    small_creators = {r[0] for r in query(warehouse, "select distinct creator_id from stg_items where item_id in ("
+                                                     + ", ".join(str(v) for v in small_videos) + ")")}
+    assert query(warehouse, "select distinct n_creators from fct_fairness") == [(len(small_creators),)]
+    assert query(warehouse, "select distinct n_creators from fct_ab_fairness") == [(len(small_creators),)]
 
     # Experiments: only small-matrix users, and every served video has its observed outcome.
     assigned = {r[0] for r in query(warehouse, "select distinct user_id from dim_assignments")}

@@ -7,7 +7,7 @@ import pytest
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
-from feedlab.stats import paired_t_summary, policy_comparisons
+from feedlab.stats import holm_adjust, paired_t_summary, policy_comparisons
 
 
 def test_paired_summary_matches_scipy_ttest_rel():
@@ -51,3 +51,16 @@ def test_policy_comparisons_adjust_within_each_metric_and_k():
     for _, family in out.groupby(["metric", "k"]):
         assert len(family) == 3
         np.testing.assert_allclose(family.p_value_holm, multipletests(family.p_value, method="holm")[1], rtol=1e-12)
+
+
+def test_holm_matches_statsmodels_per_family():
+    rng = np.random.default_rng(3)
+    p = rng.uniform(0, 0.1, size=12)
+    groups = np.repeat(["a|t", "b|t", "b|u"], [5, 4, 3])
+    out = holm_adjust(p, groups)
+    for g in np.unique(groups):
+        mask = groups == g
+        np.testing.assert_allclose(out[mask], multipletests(p[mask], method="holm")[1], rtol=1e-12)
+    with_nan = holm_adjust([0.01, np.nan, 0.04], None)
+    np.testing.assert_allclose(with_nan[[0, 2]], multipletests([0.01, 0.04], method="holm")[1], rtol=1e-12)
+    assert np.isnan(with_nan[1])
