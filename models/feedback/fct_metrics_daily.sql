@@ -1,5 +1,6 @@
 {#-
-    History of the offline metrics and experiment results, one set of rows per retrain day (as_of_day), long format
+    History of the offline metrics, creator fairness and experiment results, one set of rows per retrain day
+    (as_of_day), long format
     for BI: (as_of_day, source, policy, experiment_id, arm, metric, statistic, k) -> value.
 
     as_of_day N: incremental, delete+insert on as_of_day, so re-running day N replaces day N's rows and keeps every
@@ -26,6 +27,9 @@
     'relative_ci_low', 'relative_ci_high', 'p_value', 'p_value_holm',
 ] %}
 {%- set value_metrics = ['policy_value_s', 'share_of_oracle', 'mean_user_share_of_oracle'] %}
+{%- set fairness_metrics = [
+    'gini_exposed', 'gini_all_creators', 'long_tail_share', 'creator_coverage', 'item_coverage', 'exposure_entropy',
+] %}
 
 with interaction_log as (
 
@@ -63,6 +67,18 @@ arms as (
 model_runs as (
 
     select * from {{ ref('fct_model_runs') }}
+
+),
+
+fairness as (
+
+    select * from {{ ref('fct_fairness') }}
+
+),
+
+ab_fairness as (
+
+    select * from {{ ref('fct_ab_fairness') }}
 
 ),
 
@@ -148,6 +164,35 @@ metric_rows as (
     left join arms
         on ab_results.experiment_id = arms.experiment_id
         and ab_results.treatment_arm = arms.arm
+    {%- endfor %}
+
+    {%- for metric in fairness_metrics %}
+
+    union all
+
+    select
+        'fairness',
+        policy,
+        null,
+        null,
+        '{{ metric }}',
+        'value',
+        k,
+        cast({{ metric }} as double)
+    from fairness
+
+    union all
+
+    select
+        'ab_fairness',
+        policy,
+        experiment_id,
+        arm,
+        '{{ metric }}',
+        'value',
+        null,
+        cast({{ metric }} as double)
+    from ab_fairness
     {%- endfor %}
 
     union all

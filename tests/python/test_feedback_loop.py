@@ -78,6 +78,13 @@ def test_replaying_days_loads_each_interaction_once_and_keeps_one_history_row_pe
         assert {(d, p, m, k) for d, p, m, k in offline} == {
             (d, p, m, k) for d in range(1, day + 1) for p in policies for m in OFFLINE_METRICS for k in CUTOFFS
         }
+        # Creator fairness per policy × K and per experiment arm, every day.
+        fairness_days = query(warehouse, "select as_of_day, count(*) from fct_metrics_daily where source = 'fairness' "
+                                         "and metric = 'gini_all_creators' group by 1 order by 1")
+        assert fairness_days == [(d, 2 * len(policies)) for d in range(1, day + 1)]  # K = 10 and top_k
+        arms = query(warehouse, "select count(*) from dim_experiments")[0][0]
+        assert query(warehouse, "select count(*) from fct_metrics_daily where source = 'ab_fairness' "
+                                f"and metric = 'gini_exposed' and as_of_day = {day}") == [(arms,)]
         assert query(
             warehouse,
             "select value from fct_metrics_daily where source = 'interaction_log' and metric = 'interactions' "
