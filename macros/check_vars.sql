@@ -3,8 +3,11 @@
     models check what they read too; this catches it first, on every engine. Renders no SQL. (metric_cutoffs is
     checked earlier still, at parse time, by the models that loop over it: macro metric_cutoffs.) -#}
 {% macro check_vars() %}
-    {%- for name in ['n_users', 'n_videos', 'n_creators', 'n_topics', 'n_interactions', 'n_days', 'svd_components',
-                     'lgbm_candidates'] %}
+    {#- a catalogue of one video (or one user) leaves nothing to rank or to factorise -#}
+    {%- for name in ['n_users', 'n_videos'] %}
+        {%- do whole_number_var(name, 2) %}
+    {%- endfor %}
+    {%- for name in ['n_creators', 'n_topics', 'n_interactions', 'n_days', 'svd_components', 'lgbm_candidates'] %}
         {%- do whole_number_var(name, 1) %}
     {%- endfor %}
     {%- do whole_number_var('world_seed', 0) %}

@@ -40,6 +40,7 @@ from feedlab.sources.validation import (
     check_no_duplicates,
     ident,
     is_int,
+    open_text,
     optional_file,
     py_is_num,
     require_file,
@@ -51,6 +52,7 @@ from feedlab.sources.validation import (
     sql_is_num,
     sql_str,
     to_float,
+    unix_seconds_check,
 )
 
 VAR_NAME = "kuairec_path"
@@ -79,7 +81,7 @@ def _read_csv_sql(path: Path) -> str:
     """read_csv(...) over a comma-separated file with a header row, every column varchar. The column names come
     from the header line (read here), so DuckDB's sniffer never guesses and a row with a different number of
     fields is reported with its line number."""
-    with path.open("r", encoding="utf-8", errors="replace", newline="") as handle:
+    with open_text(path) as handle:
         first = next((line for line in handle if line.strip()), "")
     names = [name.strip() for name in next(csv.reader([first]))]
     cols = "{" + ", ".join(f"{sql_str(name)}: 'VARCHAR'" for name in names) + "}"
@@ -173,6 +175,11 @@ def _matrix_checks() -> list[RowCheck]:
             f"not {_empty_sql('timestamp')} and not {sql_is_num(ident('timestamp'))}",
             lambda f: not _empty(f.get("timestamp")) and not py_is_num(f.get("timestamp")),
             lambda f: f"timestamp {f.get('timestamp')!r} is not a number of Unix seconds",
+        ),
+        unix_seconds_check(
+            f"(case when {sql_is_num(ident('timestamp'))} then {sql_as_num(ident('timestamp'))} end)",
+            lambda f: _num(f, "timestamp") if py_is_num(f.get("timestamp")) else None,
+            lambda f: f.get("timestamp") or "", "timestamp",
         ),
         RowCheck(
             f"not {_empty_sql('time')} and {_time_sql('time')} is null",

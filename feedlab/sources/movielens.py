@@ -28,6 +28,7 @@ from feedlab.sources.validation import (
     sql_as_int,
     sql_is_int,
     sql_str,
+    unix_seconds_check,
 )
 
 VAR_NAME = "movielens_path"
@@ -69,15 +70,15 @@ def _int_check(column: str, position: int, label: str = "") -> RowCheck:
     return RowCheck(
         f"not {sql_is_int(ident(column))}",
         lambda f: not is_int(f[position]),
-        lambda f: f"non-numeric {label or column} {f[position]!r}",
+        lambda f: f"{label or column} {f[position]!r} is not a whole number",
     )
 
 
 def load_ratings(con: duckdb.DuckDBPyConnection, folder: str | Path | None) -> duckdb.DuckDBPyRelation:
     """u.data -> (user_id bigint, item_id bigint, rating integer, unix_timestamp bigint, rated_at timestamp UTC).
 
-    Rules: ids and timestamps are integers, ratings integers in 1..5, no two lines with the same
-    (user_id, item_id, unix_timestamp).
+    Rules: ids and timestamps are integers, timestamps Unix seconds between 1970 and 2100, ratings integers in
+    1..5, no two lines with the same (user_id, item_id, unix_timestamp).
     """
     path, src = _open(folder, "u.data", RATING_COLUMNS)
     delim = _DELIM["u.data"]
@@ -92,6 +93,7 @@ def load_ratings(con: duckdb.DuckDBPyConnection, folder: str | Path | None) -> d
             lambda f: f"rating {f[2].strip()} outside 1..5",
         ),
         _int_check("unix_timestamp", 3, "unix timestamp"),
+        unix_seconds_check(sql_as_int("unix_timestamp"), lambda f: as_int(f[3]), lambda f: f[3], "unix timestamp"),
     ]
     run_row_checks(con, path, src, checks, delim)
     check_no_duplicates(

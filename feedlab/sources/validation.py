@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import re
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Iterator, Sequence, TextIO
 
 import duckdb
 
@@ -51,6 +51,8 @@ def require_folder(path: str | Path | None, var_name: str, dataset: str) -> Path
 def require_file(folder: Path, name: str, encoding: str = "utf-8") -> Path:
     """A data file that must exist and hold at least one non-blank line."""
     path = folder / name
+    if path.is_dir():
+        raise FeedlabInputError(f"{path}: is a folder, expected a file")
     if not path.is_file():
         raise FeedlabInputError(f"{path}: file not found")
     if _first_nonblank_line(path, encoding) is None:
@@ -65,11 +67,21 @@ def optional_file(folder: Path, name: str, encoding: str = "utf-8") -> Path | No
     return require_file(folder, name, encoding)
 
 
+def open_text(path: Path, encoding: str = "utf-8") -> TextIO:
+    """`path` opened for reading as the loaders' DuckDB reader sees it: undecodable bytes replaced, line endings
+    kept, and a UTF-8 byte order mark (Excel writes one) skipped, as DuckDB skips it."""
+    return path.open("r", encoding="utf-8-sig" if encoding.lower() == "utf-8" else encoding, errors="replace",
+                     newline="")
+
+
 def _first_nonblank_line(path: Path, encoding: str) -> tuple[int, str] | None:
-    with path.open("r", encoding=encoding, errors="replace", newline="") as handle:
-        for number, line in enumerate(handle, start=1):
-            if line.strip():
-                return number, line.rstrip("\r\n")
+    try:
+        with open_text(path, encoding) as handle:
+            for number, line in enumerate(handle, start=1):
+                if line.strip():
+                    return number, line.rstrip("\r\n")
+    except OSError as error:
+        raise FeedlabInputError(f"{path}: cannot be read ({error.strerror})") from None
     return None
 
 
@@ -171,7 +183,7 @@ def iter_rows(
 
     With a header, fields is a dict keyed by column name; quoted=True parses CSV quoting (KuaiRec's "[27, 9]").
     """
-    with path.open("r", encoding=encoding, errors="replace", newline="") as handle:
+    with open_text(path, encoding) as handle:
         if quoted:
             reader = csv.reader(handle, delimiter=delim)
             names: list[str] | None = None
@@ -237,6 +249,29 @@ _PLAIN_INT = r"[ \t\r\n]*[+-]?[0-9]+[ \t\r\n]*"
 _INT64 = (-(2**63), 2**63 - 1)
 #: Beyond 2^53 a double no longer holds every integer: an id written as 9007199254740993.0 is refused, not rounded.
 _EXACT_DOUBLE_INT = 2**53
+
+
+#: Unix seconds a data set's event may carry: 1970-01-01 up to (not including) 2100-01-01 UTC. A time in
+#: milliseconds (1.6e12 for 2020) or a negative one is refused instead of landing in the year 52489 or 1969.
+UNIX_SECONDS_RANGE = (0, 4_102_444_800)
+
+
+def unix_seconds_check(value_sql: str, value_py: Callable[[dict[str, str] | list[str]], float | None],
+                       text: Callable[[dict[str, str] | list[str]], str], label: str) -> RowCheck:
+    """A RowCheck that a (numeric, already checked) Unix time lies in UNIX_SECONDS_RANGE. `value_sql` is the SQL
+    number (null when empty), `value_py` its Python twin, `text` the field as written."""
+    low, high = UNIX_SECONDS_RANGE
+
+    def bad(fields: dict[str, str] | list[str]) -> bool:
+        value = value_py(fields)
+        return value is not None and not low <= value < high
+
+    return RowCheck(
+        f"{value_sql} is not null and not ({value_sql} >= {low} and {value_sql} < {high})",
+        bad,
+        lambda f: f"{label} {text(f).strip()} is not a time in Unix seconds between 1970 and 2100 "
+                  f"(milliseconds? a negative time?)",
+    )
 
 
 def as_int(text: str) -> int | None:

@@ -24,7 +24,9 @@ def run_operation(tmp_path: Path, macro: str, dbt_vars: dict) -> subprocess.Comp
 
 
 @pytest.mark.parametrize(("dbt_vars", "message"), [
-    ({"n_users": 0}, "var 'n_users' must be a whole number >= 1, got 0"),
+    ({"n_users": 0}, "var 'n_users' must be a whole number >= 2, got 0"),
+    ({"n_videos": 1}, "var 'n_videos' must be a whole number >= 2, got 1"),
+    ({"n_creators": 0}, "var 'n_creators' must be a whole number >= 1, got 0"),
     ({"top_k": "ten"}, "var 'top_k' must be a whole number >= 1, got \"ten\""),
     ({"top_k": True}, "var 'top_k' must be a whole number >= 1, got true"),
     ({"serve_k": 20, "top_k": 10, "metric_cutoffs": [5, 10]},

@@ -255,3 +255,19 @@ def test_kuairec_shaped_folder_has_the_real_layout(con, tmp_path):
     assert not (big.user_id.lt(5) & big.video_id.lt(8)).any()  # the big matrix leaves the small pairs out
     assert 0.3 < len(big) / (12 * 20 - 5 * 8) < 0.7
     assert small.watch_ratio.gt(2).any() and small.watch_ratio.le(2).any()
+
+
+@pytest.mark.parametrize("timestamp", ["1593878903438", "1e300", "-1.5"])
+def test_timestamp_outside_unix_seconds_names_the_line(con, kuairec_dir, timestamp):
+    path = _write_matrix(kuairec_dir, [MATRIX_HEADER, GOOD, GOOD.replace("1593878903.438", timestamp)])
+    assert _error(kr.load_interactions, con, kuairec_dir) == (
+        f"{path}: timestamp {timestamp} is not a time in Unix seconds between 1970 and 2100 "
+        "(milliseconds? a negative time?) on line 3")
+
+
+def test_header_with_a_byte_order_mark_loads(con, kuairec_dir):
+    # Excel and pandas' utf-8-sig write one; it used to hide the first column's name
+    path = _write_matrix(kuairec_dir, [MATRIX_HEADER, GOOD])
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    (row,) = _rows(kr.load_interactions(con, kuairec_dir))
+    assert (row["user_id"], row["video_id"]) == (0, 3650)

@@ -98,14 +98,14 @@ def test_extra_column_on_a_later_line(con, ml_dir):
 
 def test_non_numeric_id_names_column_and_line(con, ml_dir):
     (ml_dir / "u.data").write_text("1\t1\t5\t874965758\n1\t2\t3\t876893171\nu7\t1\t4\t888550871\n")
-    assert _error(ml.load_ratings, con, ml_dir) == f"{ml_dir / 'u.data'}: non-numeric user_id 'u7' on line 3"
+    assert _error(ml.load_ratings, con, ml_dir) == f"{ml_dir / 'u.data'}: user_id 'u7' is not a whole number on line 3"
 
 
 def test_non_numeric_item_id_in_u_item(con, ml_dir):
     lines = (ml_dir / "u.item").read_bytes().decode("latin-1").splitlines()
     lines[1] = "x" + lines[1]
     (ml_dir / "u.item").write_bytes(("\n".join(lines) + "\n").encode("latin-1"))
-    assert _error(ml.load_items, con, ml_dir) == f"{ml_dir / 'u.item'}: non-numeric movie id 'x2' on line 2"
+    assert _error(ml.load_items, con, ml_dir) == f"{ml_dir / 'u.item'}: movie id 'x2' is not a whole number on line 2"
 
 
 @pytest.mark.parametrize("rating", ["0", "6", "-1"])
@@ -116,7 +116,7 @@ def test_rating_out_of_range(con, ml_dir, rating):
 
 def test_non_numeric_rating(con, ml_dir):
     (ml_dir / "u.data").write_text("1\t1\tfive\t874965758\n")
-    assert "non-numeric rating 'five' on line 1" in _error(ml.load_ratings, con, ml_dir)
+    assert "rating 'five' is not a whole number on line 1" in _error(ml.load_ratings, con, ml_dir)
 
 
 def test_duplicate_event_names_first_duplicated_line(con, ml_dir):
@@ -167,3 +167,31 @@ def test_messages_name_full_path(con, ml_dir):
     (ml_dir / "u.data").write_text("a\tb\tc\td\n")
     message = _error(ml.load_ratings, con, ml_dir)
     assert re.match(re.escape(str(Path(ml_dir).resolve() / "u.data")) + ": ", message)
+
+
+def test_rating_with_a_fraction_is_not_a_whole_number(con, ml_dir):
+    (ml_dir / "u.data").write_text("1\t1\t5\t874965758\n1\t2\t3.5\t876893171\n")
+    assert _error(ml.load_ratings, con, ml_dir) == f"{ml_dir / 'u.data'}: rating '3.5' is not a whole number on line 2"
+
+
+@pytest.mark.parametrize("timestamp", ["874965758000", "-5", "99999999999999"])
+def test_timestamp_outside_unix_seconds_names_the_line(con, ml_dir, timestamp):
+    # milliseconds landed in the year 29895 (and 1e14 overflowed inside DuckDB); a negative time in 1969
+    (ml_dir / "u.data").write_text(f"1\t1\t5\t874965758\n1\t2\t3\t{timestamp}\n")
+    assert _error(ml.load_ratings, con, ml_dir) == (
+        f"{ml_dir / 'u.data'}: unix timestamp {timestamp} is not a time in Unix seconds between 1970 and 2100 "
+        "(milliseconds? a negative time?) on line 2")
+
+
+def test_a_folder_or_an_unreadable_file_is_named(con, ml_dir, monkeypatch):
+    (ml_dir / "u.data").unlink()
+    (ml_dir / "u.data").mkdir()
+    assert _error(ml.load_ratings, con, ml_dir) == f"{ml_dir / 'u.data'}: is a folder, expected a file"
+    (ml_dir / "u.data").rmdir()
+    (ml_dir / "u.data").write_text("1\t1\t5\t874965758\n")
+
+    def refuse(self, *args, **kwargs):  # as chmod 000 does for a user other than root
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "open", refuse)
+    assert _error(ml.load_ratings, con, ml_dir) == f"{ml_dir / 'u.data'}: cannot be read (Permission denied)"
