@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import argparse
 import fcntl
+import json
 import os
 import shutil
 import subprocess
 import sys
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Sequence
@@ -115,14 +117,45 @@ def _build_and_publish(dataset: str, dbt_vars: dict[str, Any], published: Path, 
         shutil.copy2(published, scratch)
     all_vars = {**dbt_vars, "dataset": dataset}
     dbt_command = [command, "--vars", yaml.safe_dump(all_vars, default_flow_style=True).strip(), *dbt_args]
+    started = time.time()
     ok = run_dbt(dbt_command, scratch, inherited_fds=(lock_fd,))
     if not ok:
         _remove_with_wal(scratch)
         state = f"the previous warehouse {published} is unchanged" if published.exists() else "nothing was published"
-        raise SystemExit(f"feedlab: dbt {command} failed for data set '{dataset}'; {state}.")
+        causes = "".join(f": {cause}" for cause in input_errors(_target_dir(dbt_args), started))
+        raise SystemExit(f"feedlab: dbt {command} failed for data set '{dataset}'{causes}; {state}.")
     os.replace(scratch, published)
     export_marts(published, exports_dir(dataset, published.parent))
     return published
+
+
+def _target_dir(dbt_args: Sequence[str]) -> Path:
+    """Where this dbt run writes run_results.json: --target-path, else DBT_TARGET_PATH, else the project's target/
+    (a relative path is the project's, as dbt reads it)."""
+    args = list(dbt_args)
+    chosen = os.environ.get("DBT_TARGET_PATH") or "target"
+    for i, arg in enumerate(args):
+        if arg == "--target-path" and i + 1 < len(args):
+            chosen = args[i + 1]
+        elif arg.startswith("--target-path="):
+            chosen = arg.split("=", 1)[1]
+    return PROJECT_DIR / chosen
+
+
+def input_errors(target_dir: Path, since: float) -> list[str]:
+    """The bad-input messages (FeedlabInputError: a file, column or row named) of the failed nodes in the
+    run_results.json that dbt wrote into ``target_dir`` at or after ``since`` (a Unix time), so that the build's
+    last line says what is wrong with the input instead of leaving it inside dbt's report. [] when there is none."""
+    results = target_dir / "run_results.json"
+    if not results.is_file() or results.stat().st_mtime < since:
+        return []
+    marker = "FeedlabInputError: "
+    messages = []
+    for result in json.loads(results.read_text()).get("results", []):
+        text = result.get("message") or ""
+        if result.get("status") in ("error", "fail") and marker in text:
+            messages.append(text.rsplit(marker, 1)[1].strip())
+    return messages
 
 
 def exports_dir(dataset: str, warehouse_dir: Path) -> Path:

@@ -3,8 +3,10 @@ subprocess.run is replaced)."""
 from __future__ import annotations
 
 import fcntl
+import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -75,3 +77,27 @@ def test_the_lock_is_held_while_dbt_outlives_the_build_process(monkeypatch, tmp_
     monkeypatch.setattr(build, "run_dbt", lambda args, warehouse, **_: False)
     with pytest.raises(SystemExit, match="nothing was published"):  # dbt gone: the next build runs
         build.build("synthetic", {}, tmp_path)
+
+
+def test_a_failed_build_ends_with_the_bad_input_it_met(monkeypatch, tmp_path: Path) -> None:
+    target = tmp_path / "target"
+    target.mkdir()
+    results = {"results": [
+        {"unique_id": "model.feedlab.ml_ratings", "status": "error",
+         "message": "Python model failed:\n  Traceback ...\n  feedlab.errors.FeedlabInputError: /d/u.data: bad "
+                    "rating on line 2\n  "},
+        {"unique_id": "model.feedlab.ml_users", "status": "success", "message": "OK"},
+        {"unique_id": "test.feedlab.not_null_x", "status": "fail", "message": "Got 3 results"},
+    ]}
+
+    def dbt_that_fails(args, warehouse, **_):
+        (target / "run_results.json").write_text(json.dumps(results))
+        return False
+
+    monkeypatch.setattr(build, "run_dbt", dbt_that_fails)
+    with pytest.raises(SystemExit) as failed:
+        build.build("movielens", {}, tmp_path / "warehouse", ["--target-path", str(target)])
+    assert str(failed.value) == ("feedlab: dbt build failed for data set 'movielens': /d/u.data: bad rating on line 2; "
+                                 "nothing was published.")
+    # results left by an earlier run are not this run's
+    assert build.input_errors(target, time.time() + 60) == []

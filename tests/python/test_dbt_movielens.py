@@ -73,3 +73,17 @@ def test_offline_metrics_equal_an_independent_numpy_implementation(movielens, k)
     expected = _numpy_metrics(recs, relevant, k)
     assert list(marts.index) == list(expected.index)
     np.testing.assert_allclose(marts.to_numpy(), expected[marts.columns].to_numpy(), rtol=0, atol=1e-9)
+
+
+def test_a_bad_file_stops_the_build_with_its_line_as_the_last_word(dbt_build, ml100k_dir, tmp_path):
+    folder = tmp_path / "ml-100k-bad"
+    folder.mkdir()
+    for name in ("u.item", "u.user"):
+        (folder / name).write_bytes((ml100k_dir / name).read_bytes())
+    (folder / "u.data").write_text("1\t1\t5\t874965758\n1\t2\t3\t874965758000\n")  # milliseconds on line 2
+    with pytest.raises(SystemExit) as failed:
+        dbt_build("movielens", {"movielens_path": str(folder)}, select=["+stg_interactions"])
+    assert str(failed.value) == (
+        f"feedlab: dbt build failed for data set 'movielens': {folder / 'u.data'}: unix timestamp 874965758000 is "
+        "not a time in Unix seconds between 1970 and 2100 (milliseconds? a negative time?) on line 2; nothing was "
+        "published.")
