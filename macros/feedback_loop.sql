@@ -79,3 +79,24 @@
     {%- endif %}
     {{ return('') }}
 {% endmacro %}
+
+{#- fct_metrics_daily's long rows from one mart, each preceded by `union all`: one row per row of `relation` and
+    metric in `metrics`, as (source, policy, experiment_id, arm, metric, statistic 'value', k, value). The keyword
+    arguments name the columns that fill experiment_id, arm and k (SQL null when the mart has none). -#}
+{% macro history_rows(source, relation, metrics, k='null', experiment_id='null', arm='null') %}
+    {%- for metric in metrics %}
+
+    union all
+
+    select
+        '{{ source }}',
+        policy,
+        {{ experiment_id }},
+        {{ arm }},
+        '{{ metric }}',
+        'value',
+        {{ k }},
+        cast({{ metric }} as double)
+    from {{ relation }}
+    {%- endfor %}
+{% endmacro %}

@@ -131,21 +131,7 @@ metric_rows as (
         cast(count(distinct user_id) as double)
     from interaction_log
 
-    {%- for metric in offline_metrics %}
-
-    union all
-
-    select
-        'offline_metrics',
-        policy,
-        null,
-        null,
-        '{{ metric }}',
-        'value',
-        k,
-        cast({{ metric }} as double)
-    from offline
-    {%- endfor %}
+    {{- history_rows('offline_metrics', 'offline', offline_metrics, k='k') }}
 
     {%- for statistic in ab_statistics %}
 
@@ -166,64 +152,12 @@ metric_rows as (
         and ab_results.treatment_arm = arms.arm
     {%- endfor %}
 
-    {%- for metric in fairness_metrics %}
-
-    union all
-
-    select
-        'fairness',
-        policy,
-        null,
-        null,
-        '{{ metric }}',
-        'value',
-        k,
-        cast({{ metric }} as double)
-    from fairness
-
-    union all
-
-    select
-        'ab_fairness',
-        policy,
-        experiment_id,
-        arm,
-        '{{ metric }}',
-        'value',
-        null,
-        cast({{ metric }} as double)
-    from ab_fairness
-    {%- endfor %}
-
-    union all
-
-    select
-        'model_runs',
-        policy,
-        null,
-        null,
-        'rows_trained',
-        'value',
-        null,
-        cast(rows_trained as double)
-    from model_runs
+    {{- history_rows('fairness', 'fairness', fairness_metrics, k='k') }}
+    {{- history_rows('ab_fairness', 'ab_fairness', fairness_metrics, experiment_id='experiment_id', arm='arm') }}
+    {{- history_rows('model_runs', 'model_runs', ['rows_trained']) }}
 
     {%- if var('dataset') == 'synthetic' %}
-    {%- for metric in value_metrics %}
-
-    union all
-
-    select
-        'policy_value',
-        policy,
-        null,
-        null,
-        '{{ metric }}',
-        'value',
-        n_slots,
-        cast({{ metric }} as double)
-    from policy_value
-    {%- endfor %}
+    {{- history_rows('policy_value', 'policy_value', value_metrics, k='n_slots') }}
     {%- endif %}
 
 )
