@@ -15,11 +15,13 @@ from pathlib import Path
 
 import duckdb
 
+from feedlab.errors import FeedlabInputError
 from feedlab.sources.validation import (
     RowCheck,
     as_int,
     check_field_count,
     check_no_duplicates,
+    first_line_where,
     ident,
     is_int,
     require_file,
@@ -78,7 +80,8 @@ def load_ratings(con: duckdb.DuckDBPyConnection, folder: str | Path | None) -> d
     """u.data -> (user_id bigint, item_id bigint, rating integer, unix_timestamp bigint, rated_at timestamp UTC).
 
     Rules: ids and timestamps are integers, timestamps Unix seconds between 1970 and 2100, ratings integers in
-    1..5, no two lines with the same (user_id, item_id, unix_timestamp).
+    1..5, no two lines with the same (user_id, item_id, unix_timestamp), every user in u.user and every movie in
+    u.item.
     """
     path, src = _open(folder, "u.data", RATING_COLUMNS)
     delim = _DELIM["u.data"]
@@ -102,6 +105,9 @@ def load_ratings(con: duckdb.DuckDBPyConnection, folder: str | Path | None) -> d
         lambda f: (as_int(f[0]), as_int(f[1]), as_int(f[3])),
         "event (user_id, item_id, timestamp)", delim,
     )
+    for column, position, listing, columns in (("user_id", 0, "u.user", USER_COLUMNS),
+                                                ("item_id", 1, "u.item", ITEM_COLUMNS)):
+        _check_listed(con, folder, path, src, column, position, listing, columns)
     return con.sql(
         f"""
         select
@@ -113,6 +119,22 @@ def load_ratings(con: duckdb.DuckDBPyConnection, folder: str | Path | None) -> d
         from {src}
         """
     )
+
+
+def _check_listed(con: duckdb.DuckDBPyConnection, folder: str | Path | None, path: Path, src: str, column: str,
+                  position: int, listing: str, listing_columns: tuple[str, ...]) -> None:
+    """Every u.data value of `column` is an id of the file `listing` (u.user or u.item), whose own rules its loader
+    checks; the first unlisted one is named with its line (one SQL scan when all are listed)."""
+    _, listed_src = _open(folder, listing, listing_columns)
+    listed = f"select {sql_as_int(column)} as id from {listed_src} where {sql_is_int(column)}"
+    (unlisted,) = con.sql(f"select count(*) from {src} where {sql_as_int(column)} not in ({listed})").fetchone()
+    if unlisted == 0:
+        return
+    ids = {row[0] for row in con.sql(listed).fetchall()}
+    hit = first_line_where(path, lambda f: as_int(f[position]) not in ids, _DELIM["u.data"])
+    what = f"{column} {hit[1][position].strip()} is not listed in {listing} on line {hit[0]}" if hit else (
+        f"{column}s not listed in {listing}")
+    raise FeedlabInputError(f"{path}: {what} ({unlisted} line{'s' if unlisted > 1 else ''} in all)")
 
 
 def _date_ok_sql(column: str) -> str:

@@ -195,3 +195,13 @@ def test_a_folder_or_an_unreadable_file_is_named(con, ml_dir, monkeypatch):
 
     monkeypatch.setattr(Path, "open", refuse)
     assert _error(ml.load_ratings, con, ml_dir) == f"{ml_dir / 'u.data'}: cannot be read (Permission denied)"
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("999\t1\t4\t876893171", "user_id 999 is not listed in u.user on line 2 (1 line in all)"),
+    ("1\t77\t4\t876893171", "item_id 77 is not listed in u.item on line 2 (1 line in all)"),
+])
+def test_rating_of_an_unlisted_user_or_movie_names_it(con, ml_dir, line, message):
+    # it used to fail only later, as a relationships test that named neither the id nor the line
+    (ml_dir / "u.data").write_text(f"1\t1\t5\t874965758\n{line}\n")
+    assert _error(ml.load_ratings, con, ml_dir) == f"{ml_dir / 'u.data'}: {message}"
