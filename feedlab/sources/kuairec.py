@@ -63,6 +63,9 @@ DAILY_REQUIRED = ("video_id", "author_id")
 BEIJING_UTC_OFFSET_HOURS = 8
 TIME_FORMATS = ("%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S")
 _FEAT_RE = re.compile(r"^\s*\[\s*(\d+(\s*,\s*\d+)*)?\s*\]\s*$")
+#: KuaiRec tags its videos with 31 tags, ids 0-30; a larger id is a corrupted or foreign file, and would otherwise
+#: become a topic no other KuaiRec video has (or overflow the integer topic_id).
+MAX_TAG_ID = 30
 
 
 def parse_bool(value: Any, var_name: str) -> bool:
@@ -312,6 +315,12 @@ def load_items(con: duckdb.DuckDBPyConnection, folder: str | Path | None) -> duc
             f"not regexp_full_match(coalesce({ident('feat')}, ''), {feat_re})",
             lambda f: not _FEAT_RE.match(f.get("feat") or ""),
             lambda f: f"feat {f.get('feat')!r} is not a list of tag ids like \"[27, 9]\"",
+        ),
+        RowCheck(
+            f"len(list_filter(regexp_extract_all(coalesce({ident('feat')}, ''), '\\d+'),"
+            f" lambda tag: coalesce(try_cast(tag as integer) > {MAX_TAG_ID}, true))) > 0",
+            lambda f: any(int(tag) > MAX_TAG_ID for tag in re.findall(r"\d+", f.get("feat") or "")),
+            lambda f: f"feat {f.get('feat')!r} has a tag id above KuaiRec's {MAX_TAG_ID}",
         ),
     ]
     run_row_checks(con, path, src, checks, ",", header=True, quoted=True)

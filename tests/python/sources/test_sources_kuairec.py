@@ -200,6 +200,15 @@ def test_bad_feat(con, kuairec_dir):
     )
 
 
+@pytest.mark.parametrize("feat", ["[27, 31]", "[99999999999]"])
+def test_tag_id_above_kuairecs_range(con, kuairec_dir, feat):
+    path = kuairec_dir / "item_categories.csv"
+    path.write_text(f'video_id,feat\n1,"[0, 030]"\n2,"{feat}"\n')
+    assert _error(kr.load_items, con, kuairec_dir) == (
+        f"{path}: feat {feat!r} has a tag id above KuaiRec's 30 on line 3"
+    )
+
+
 def test_duplicate_video_in_categories(con, kuairec_dir):
     path = kuairec_dir / "item_categories.csv"
     path.write_text('video_id,feat\n1,"[27, 9]"\n2,"[3]"\n1,"[4]"\n')
