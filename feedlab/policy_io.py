@@ -11,7 +11,6 @@ import pandas as pd
 
 from feedlab.errors import FeedlabInputError
 
-RUN_COLUMNS = ("run_dataset", "run_rows_trained", "run_seconds", "run_parameters")
 SPLIT_COLUMNS = ("user_id", "item_id", "event_at", "watch_time_s", "rating", "engagement_score", "split")
 
 

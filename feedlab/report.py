@@ -19,7 +19,7 @@ stable id and a heading:
                         estimate of the same two feeds (experiment seed_feeds_online)
 =====================  ==================================================================================
 
-A mart that is absent (not built for this data set, or not yet part of the project) turns its section into a
+A mart that is absent (not built for this data set, or a warehouse built by an older version) turns its section into a
 note saying so; the report never fails because of it. The output is deterministic for a given warehouse: no
 timestamp, rows and policies in a fixed order, fixed figure sizes and DPI, and PNG metadata without dates.
 The warehouse is opened read-only and the HTML written atomically (temporary file, then ``os.replace``).

@@ -24,7 +24,6 @@ from feedlab.export import connect_readonly, dataset_name, existing_tables
 
 # The first of these that fct_ab_results holds is the primary metric (MovieLens' replay has only `hit`).
 PRIMARY_METRICS: tuple[str, ...] = ("watch_time_per_video", "engagement", "hit")
-SRM_THRESHOLD = 0.001
 
 
 def _pct(x: float | None) -> str:

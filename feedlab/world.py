@@ -52,11 +52,13 @@ class WorldConfig:
                 raise FeedlabInputError(f"var '{name}' must be a positive integer, got {getattr(self, name)!r}")
         if self.min_length_s < 1 or self.max_length_s <= self.min_length_s:
             raise FeedlabInputError(
-                f"vars 'min_length_s'/'max_length_s' must satisfy 1 <= min < max, got "
+                f"WorldConfig's min_length_s/max_length_s must satisfy 1 <= min < max, got "
                 f"{self.min_length_s}/{self.max_length_s}"
             )
-        if self.dirichlet_alpha <= 0 or self.noise_sd < 0:
-            raise FeedlabInputError("vars 'dirichlet_alpha' must be > 0 and 'noise_sd' >= 0")
+        if self.dirichlet_alpha <= 0:
+            raise FeedlabInputError(f"WorldConfig's dirichlet_alpha must be > 0, got {self.dirichlet_alpha!r}")
+        if self.noise_sd < 0:
+            raise FeedlabInputError(f"var 'noise_sd' must be >= 0, got {self.noise_sd!r}")
         if not _is_calendar_date(str(self.start_date)):
             raise FeedlabInputError(f"var 'start_date' must be a date as YYYY-MM-DD, got {self.start_date!r}")
 

@@ -102,6 +102,19 @@ def test_train_split_filters_and_projects_in_duckdb():
     assert users.tolist() == want_users.tolist()
 
 
+def test_train_split_of_a_spark_dataframe_goes_through_to_pandas():
+    """On a Spark-backed adapter (Databricks) dbt.ref() is a Spark DataFrame: no .project, a .toPandas."""
+    from feedlab.policy_io import train_split
+    from feedlab.spark import to_pandas
+
+    class SparkFrame:
+        def toPandas(self) -> pd.DataFrame:
+            return _split()
+
+    pd.testing.assert_frame_equal(train_split(SparkFrame()), _split())
+    pd.testing.assert_frame_equal(to_pandas(_split()), _split())
+
+
 def test_servable_restriction_only_when_it_leaves_items_out():
     items = _items()
     assert servable_restriction(None, items) is None

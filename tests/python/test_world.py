@@ -117,6 +117,7 @@ def test_config_from_dbt_json_coerces_rendered_strings():
         ('{"start_date": "2025-13-01"}', "var 'start_date' must be a date as YYYY-MM-DD, got '2025-13-01'"),
         ('{"start_date": "20250101"}', "var 'start_date' must be a date as YYYY-MM-DD, got '20250101'"),
         ('{"n_userz": 5}', "unknown world vars ['n_userz']"),
+        ('{"noise_sd": -0.5}', "var 'noise_sd' must be >= 0, got -0.5"),
         ("not json", "config 'world' must be a JSON object"),
     ],
 )
