@@ -31,7 +31,16 @@ per_user as (
 )
 
 select
-    per_user.*,
-    history.mean_engagement as pre_engagement
+    cast(per_user.experiment_id as {{ dbt.type_string() }}) as experiment_id,
+    cast(per_user.arm as {{ dbt.type_string() }}) as arm,
+    cast(per_user.policy as {{ dbt.type_string() }}) as policy,
+    cast(per_user.user_id as bigint) as user_id,
+    cast(per_user.n_exposures as bigint) as n_exposures,
+    cast(per_user.watch_time_per_video as double) as watch_time_per_video,
+    cast(per_user.completion_rate as double) as completion_rate,
+    cast(per_user.engagement as double) as engagement,
+    cast(per_user.like_rate as double) as like_rate,
+    cast(per_user.hit as integer) as hit,
+    cast(history.mean_engagement as double) as pre_engagement
 from per_user
 inner join history on history.user_id = per_user.user_id
