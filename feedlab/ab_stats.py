@@ -251,9 +251,9 @@ def ab_results(summaries: pd.DataFrame, arms: pd.DataFrame | None = None, alpha:
     non-control arm gets a row for every metric seen in ``summaries``, even an arm (or control) without any user —
     its n is 0 and its statistics NaN; without it, only arms present in ``summaries`` appear.
 
-    Columns: AB_RESULT_COLUMNS (documented with fct_ab_results in _experiments_bi__models.yml). Holm's family is every test of one experiment (each
-    treatment arm × metric: the arms of a multi-arm experiment share its control and its ship decision);
-    ``is_significant`` is p_value_holm < alpha (False when p is NaN).
+    Columns: AB_RESULT_COLUMNS (documented with fct_ab_results in models/marts/experiments/_experiments__models.yml).
+    Holm's family is every test of one experiment (each treatment arm × metric: the arms of a multi-arm experiment
+    share its control and its ship decision); ``is_significant`` is p_value_holm < alpha (False when p is NaN).
     """
     summaries = summaries.copy()
     summaries["experiment_id"] = summaries["experiment_id"].astype(str)

@@ -35,6 +35,7 @@ BI_MARTS: tuple[str, ...] = (
     "fct_ab_results",
     "fct_ab_fairness",
     "fct_offline_metrics",
+    "fct_policy_comparisons",
     "fct_fairness",
     "fct_policy_value",
     "fct_seed_reproduction",

@@ -27,13 +27,13 @@ import yaml
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SPARK_VENV = Path(os.environ.get("FEEDLAB_SPARK_VENV", PROJECT_DIR / ".venv-spark"))
 
-#: Every python model whose table SQL models read (through python_output()), plus fct_policy_comparisons for BI.
+#: Every python model whose table SQL models read (through python_output()).
 PYTHON_OUTPUTS = (
     "sim_interactions", "sim_videos", "sim_user_preferences", "sim_creators",
     "ml_ratings", "ml_items", "ml_users",
     "kr_interactions", "kr_items",
     "rec_svd", "rec_two_stage_lgbm", "rec_two_tower_mse", "rec_two_tower",
-    "int_ab_results", "int_srm_checks", "int_seed_svd_feeds", "fct_policy_comparisons",
+    "int_ab_results", "int_srm_checks", "int_seed_svd_feeds", "int_policy_comparisons",
 )
 
 #: The BI marts whose Spark build must equal the DuckDB build.

@@ -1,4 +1,4 @@
-{#- The feedback loop's var `as_of_day` (models/feedback): its validation, the fingerprint of the data it replays,
+{#- The feedback loop's var `as_of_day` (int_interaction_log, fct_metrics_daily): its validation, the fingerprint of the data it replays,
     and the guard that keeps a replay moving forward. -#}
 
 {#- var `as_of_day` as an int >= 1, or none (the whole history); a one-line error for anything else. -#}

@@ -1,5 +1,5 @@
 -- Paired per-user differences between every two policies, summarised per metric and K (b minus a, a < b by name).
--- Only these small summaries go on to SciPy (fct_policy_comparisons).
+-- Only these small summaries go on to SciPy (int_policy_comparisons).
 with user_metrics as (
 
     select * from {{ ref('fct_offline_user_metrics') }}
