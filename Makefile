@@ -6,6 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 DATASET ?= synthetic
 VARS ?=
+# extra dbt arguments for make build, e.g. DBT_ARGS=--full-refresh to restart a feedback-loop replay
+DBT_ARGS ?=
 
 .PHONY: install build test bench report summary export spark-install test-spark clean
 
@@ -18,7 +20,7 @@ $(BIN)/.feedlab-installed: requirements.txt pyproject.toml
 install: $(BIN)/.feedlab-installed
 
 build: install
-	$(BIN)/python -m feedlab.build --dataset $(DATASET) --vars '$(VARS)'
+	$(BIN)/python -m feedlab.build --dataset $(DATASET) --vars '$(VARS)' -- $(DBT_ARGS)
 
 # pytest exits 5 when a selection collects no test: that is not a failure of the suite.
 # The suite includes the Spark parity test, hence the spark venv (it also needs Java 17).
@@ -30,7 +32,7 @@ test: install spark-install
 	if [ $$rc -eq 5 ]; then exit 0; else exit $$rc; fi
 
 report: install
-	$(BIN)/python -m feedlab.report --warehouse warehouse/$(DATASET).duckdb --out reports/feedlab_report.html
+	$(BIN)/python -m feedlab.report --warehouse warehouse/$(DATASET).duckdb --out reports/feedlab_report_$(DATASET).html
 
 summary: install
 	$(BIN)/python -m feedlab.summary --warehouse warehouse/$(DATASET).duckdb

@@ -7,6 +7,7 @@ hold the old file open keep reading it.
 from __future__ import annotations
 
 import argparse
+import difflib
 import fcntl
 import json
 import os
@@ -18,6 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
+import duckdb
 import yaml
 
 from feedlab.export import export_marts
@@ -41,10 +43,30 @@ def warehouse_path(dataset: str, warehouse_dir: Path) -> Path:
 
 def parse_vars(text: str) -> dict[str, Any]:
     """dbt-style ``--vars`` (a YAML or JSON mapping) as a dict; an empty string is no vars."""
-    parsed = yaml.safe_load(text) if text.strip() else {}
+    try:
+        parsed = yaml.safe_load(text) if text.strip() else {}
+    except yaml.YAMLError as exc:
+        problem = getattr(exc, "problem", None) or "not valid YAML"
+        raise SystemExit(f"--vars must be a YAML mapping such as '{{n_users: 500}}', got {text!r} ({problem})") from None
     if not isinstance(parsed, dict):
         raise SystemExit(f"--vars must be a YAML mapping such as '{{n_users: 500}}', got {text!r}")
     return parsed
+
+
+def check_var_names(dbt_vars: dict[str, Any], dataset: str) -> None:
+    """Refuse a var the project does not declare (dbt would ignore a misspelt one and build with the default) and
+    a ``dataset`` var that contradicts the data set being built (the build sets that var itself)."""
+    declared = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())["vars"]
+    unknown = sorted(set(dbt_vars) - set(declared))
+    if unknown:
+        hints = [f"{name!r} (did you mean {close[0]!r}?)" if (close := difflib.get_close_matches(name, declared, 1))
+                 else repr(name) for name in unknown]
+        raise SystemExit(f"--vars: unknown var {', '.join(hints)}; the vars and their defaults are in "
+                         f"{PROJECT_DIR / 'dbt_project.yml'}")
+    if "dataset" in dbt_vars and dbt_vars["dataset"] != dataset:
+        raise SystemExit(f"--vars sets dataset {dbt_vars['dataset']!r} but the build is of data set {dataset!r}: "
+                         f"choose the data set with --dataset {dbt_vars['dataset']} (make build "
+                         f"DATASET={dbt_vars['dataset']}), not in --vars")
 
 
 def _remove_with_wal(path: Path) -> None:
@@ -75,14 +97,20 @@ def build(
     """Run ``dbt <command>`` for ``dataset`` into a scratch copy and publish it on success.
 
     Returns the published warehouse path. Raises SystemExit (naming the untouched warehouse) when dbt fails.
+    Unless ``dbt_args`` name a ``--target-path``, dbt's artifacts go to ``.building/target-<dataset>`` beside the
+    scratch file: one folder per build the lock allows at a time, so that a build reads its own run_results.json
+    and manifest.json, never those of a build of another data set running beside it.
     """
     if dataset not in DATASETS:
         raise SystemExit(f"unknown data set {dataset!r}; choose one of {', '.join(DATASETS)}")
+    check_var_names(dbt_vars, dataset)
     warehouse_dir.mkdir(parents=True, exist_ok=True)
     published = warehouse_path(dataset, warehouse_dir)
     # Same file name in a hidden folder: DuckDB names the catalog after the file, and dbt's views refer to it.
     scratch = warehouse_dir / ".building" / published.name
     scratch.parent.mkdir(exist_ok=True)
+    if _chosen_target_path(dbt_args) is None:
+        dbt_args = [*dbt_args, "--target-path", str(scratch.parent.resolve() / f"target-{dataset}")]
     with _only_build(scratch.with_suffix(".lock"), dataset) as lock_fd:
         return _build_and_publish(dataset, dbt_vars, published, scratch, dbt_args, command, lock_fd)
 
@@ -119,27 +147,76 @@ def _build_and_publish(dataset: str, dbt_vars: dict[str, Any], published: Path, 
     dbt_command = [command, "--vars", yaml.safe_dump(all_vars, default_flow_style=True).strip(), *dbt_args]
     started = time.time()
     ok = run_dbt(dbt_command, scratch, inherited_fds=(lock_fd,))
+    state = f"the previous warehouse {published} is unchanged" if published.exists() else "nothing was published"
     if not ok:
         _remove_with_wal(scratch)
-        state = f"the previous warehouse {published} is unchanged" if published.exists() else "nothing was published"
         causes = "".join(f": {cause}" for cause in input_errors(_target_dir(dbt_args), started))
         raise SystemExit(f"feedlab: dbt {command} failed for data set '{dataset}'{causes}; {state}.")
+    manifest = _target_dir(dbt_args) / "manifest.json"
+    if not scratch.exists() or not manifest.is_file() or manifest.stat().st_mtime < started:
+        _remove_with_wal(scratch)
+        raise SystemExit(f"feedlab: dbt {command} {' '.join(dbt_args)} built no warehouse for data set '{dataset}' "
+                         f"(nothing selected, or not a command that builds); {state}.")
+    dropped = drop_stale_relations(scratch, project_relations(manifest))
+    if dropped:
+        print(f"feedlab: dropped {', '.join(dropped)}: no model of this build makes them (left by an earlier build "
+              f"with other vars)")
     os.replace(scratch, published)
     export_marts(published, exports_dir(dataset, published.parent))
     return published
 
 
-def _target_dir(dbt_args: Sequence[str]) -> Path:
-    """Where this dbt run writes run_results.json: --target-path, else DBT_TARGET_PATH, else the project's target/
-    (a relative path is the project's, as dbt reads it)."""
+def _chosen_target_path(dbt_args: Sequence[str]) -> str | None:
+    """The target path the caller chose: the last --target-path of ``dbt_args``, else DBT_TARGET_PATH, else None."""
     args = list(dbt_args)
-    chosen = os.environ.get("DBT_TARGET_PATH") or "target"
+    chosen = os.environ.get("DBT_TARGET_PATH") or None
     for i, arg in enumerate(args):
         if arg == "--target-path" and i + 1 < len(args):
             chosen = args[i + 1]
         elif arg.startswith("--target-path="):
             chosen = arg.split("=", 1)[1]
-    return PROJECT_DIR / chosen
+    return chosen
+
+
+def _target_dir(dbt_args: Sequence[str]) -> Path:
+    """Where this dbt run writes its artifacts (run_results.json, manifest.json): the chosen target path, else the
+    project's target/ (a relative path is the project's, as dbt reads it)."""
+    return PROJECT_DIR / (_chosen_target_path(dbt_args) or "target")
+
+
+def project_relations(manifest: Path) -> set[tuple[str, str]]:
+    """(schema, name), lower-cased, of every relation the manifest's enabled models, seeds and snapshots materialize
+    (an ephemeral model has none)."""
+    nodes = json.loads(manifest.read_text())["nodes"].values()
+    return {
+        (node["schema"].lower(), (node.get("alias") or node["name"]).lower())
+        for node in nodes
+        if node["resource_type"] in ("model", "seed", "snapshot")
+        and node.get("config", {}).get("materialized") != "ephemeral"
+    }
+
+
+def drop_stale_relations(warehouse: Path, keep: set[tuple[str, str]]) -> list[str]:
+    """Drop every table and view of ``warehouse`` whose (schema, name) is not in ``keep``; returns them as
+    ``schema.name``, views first. A build starts from a copy of the published file (incremental models continue
+    from it) and dbt never drops the relation of a model it no longer builds: without this, the tables of a model
+    disabled since the last build (seed_compat's, a python policy taken out of var python_policies) would stay in
+    the warehouse, its exports and the report, beside the tables of another world."""
+    con = duckdb.connect(str(warehouse))
+    try:
+        relations = con.execute(
+            "select table_schema, table_name, table_type = 'VIEW' as is_view from information_schema.tables "
+            "where table_catalog = current_database() order by is_view desc, table_schema, table_name"
+        ).fetchall()
+        stale = [(schema, name, is_view) for schema, name, is_view in relations
+                 if (schema.lower(), name.lower()) not in keep]
+        for schema, name, is_view in stale:
+            con.execute(f'drop {"view" if is_view else "table"} "{schema}"."{name}"')
+        if stale:
+            con.execute("checkpoint")
+    finally:
+        con.close()
+    return [f"{schema}.{name}" for schema, name, _ in stale]
 
 
 def input_errors(target_dir: Path, since: float) -> list[str]:
@@ -155,7 +232,8 @@ def input_errors(target_dir: Path, since: float) -> list[str]:
         text = result.get("message") or ""
         if result.get("status") in ("error", "fail") and marker in text:
             messages.append(text.rsplit(marker, 1)[1].strip())
-    return messages
+    # several models read the same bad file or var: say each cause once
+    return list(dict.fromkeys(messages))
 
 
 def exports_dir(dataset: str, warehouse_dir: Path) -> Path:

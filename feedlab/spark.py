@@ -24,6 +24,8 @@ from typing import Any, Mapping, Sequence
 import duckdb
 import yaml
 
+from feedlab.build import parse_vars
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SPARK_VENV = Path(os.environ.get("FEEDLAB_SPARK_VENV", PROJECT_DIR / ".venv-spark"))
 
@@ -191,7 +193,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         names = export_python_outputs(args.warehouse, args.out)
         print(f"feedlab: exported {', '.join(names)} to {args.out}")
         return 0
-    dbt_vars = yaml.safe_load(args.vars) if args.vars.strip() else {}
+    if spark_dbt() is None:
+        raise SystemExit(f"feedlab.spark: no spark venv at {SPARK_VENV}: run `make spark-install` (needs Java 17)")
+    dbt_vars = parse_vars(args.vars)
     spark_dir = args.spark_dir.resolve()
     proc = run_spark_dbt(
         ["build", "--vars", yaml.safe_dump(dbt_vars, default_flow_style=True).strip(),

@@ -16,11 +16,7 @@
         {{ exceptions.raise_compiler_error("var 'serve_k' (" ~ var('serve_k') ~ ") is above var 'top_k' (" ~ top_k
             ~ "): an arm can only serve items of its policy's top_k list") }}
     {%- endif %}
-    {#- the shape and ranges here; WorldConfig refuses the dates no calendar has (2025-02-30) -#}
-    {%- if not modules.re.fullmatch('[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])', var('start_date') | string) %}
-        {{ exceptions.raise_compiler_error("var 'start_date' must be a date as YYYY-MM-DD, got "
-            ~ var('start_date') | string | tojson) }}
-    {%- endif %}
+    {%- do calendar_date_var('start_date') %}
     {%- for name in ['like_threshold', 'share_threshold', 'follow_threshold'] %}
         {%- do number_var(name, 0, 1) %}
     {%- endfor %}
@@ -43,6 +39,20 @@
         {%- endif %}
     {%- endfor %}
     {{ return('') }}
+{% endmacro %}
+
+{#- var `name` as a date YYYY-MM-DD that the calendar has (not 2025-13-01, not 2025-02-30), or a one-line error.
+    (YAML reads an unquoted 2025-01-01 as a date: its string is the same text.) -#}
+{% macro calendar_date_var(name) %}
+    {%- set text = var(name) | string | trim %}
+    {%- set parts = modules.re.fullmatch('([0-9]{4})-([0-9]{2})-([0-9]{2})', text) %}
+    {%- set year, month, day = (parts.groups() | map('int') | list) if parts else (0, 0, 0) %}
+    {%- set leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) %}
+    {%- set month_days = [31, 29 if leap else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] %}
+    {%- if not parts or year < 1 or month < 1 or month > 12 or day < 1 or day > month_days[month - 1] %}
+        {{ exceptions.raise_compiler_error("var '" ~ name ~ "' must be a date as YYYY-MM-DD, got " ~ text | tojson) }}
+    {%- endif %}
+    {{ return(text) }}
 {% endmacro %}
 
 {#- var `name` as an int >= minimum (written as a YAML number or a string of digits), or a one-line error. -#}
@@ -88,5 +98,9 @@
                 ~ " lower metric_cutoffs with top_k" if cutoff | int > top_k else "")) }}
         {%- endif %}
     {%- endfor %}
+    {%- if cutoffs | map('int') | unique | list | length < cutoffs | length %}
+        {#- a repeated K would give each policy two rows at that K -#}
+        {{ exceptions.raise_compiler_error("var 'metric_cutoffs' must not repeat a cutoff, got " ~ cutoffs | tojson) }}
+    {%- endif %}
     {{ return(cutoffs | map('int') | list) }}
 {% endmacro %}

@@ -39,20 +39,33 @@
     {{ return(local_md5(tojson(feedback_source_vars(), sort_keys=true))) }}
 {% endmacro %}
 
-{#- on-run-start hook of `dbt build` / `dbt run` with as_of_day N (not --full-refresh): refuses, before any node
-    runs, a day below the highest day already in the warehouse (int_interaction_log's days or fct_metrics_daily's)
-    and interactions loaded from another source. A hook, not a check inside the models, because the models before
+{#- on-run-start hook of `dbt build` / `dbt run` (not --full-refresh): refuses, before any node runs, with as_of_day N
+    a day below the highest day already in the warehouse (int_interaction_log's days or fct_metrics_daily's) and
+    interactions loaded from another source; without as_of_day, a build over a day-by-day replay, which would replace
+    the replay's daily history by one snapshot. A hook, not a check inside the models, because the models before
     int_interaction_log would already have been written by then: on Spark, the marts that read python outputs
     (sources there, outside the DAG) came from the previous day's export; DuckDB's builds are published atomically
     anyway. Renders no SQL. -#}
 {% macro feedback_loop_guard() %}
     {%- set as_of_day = feedback_as_of_day() %}
-    {%- if not execute or as_of_day is none or flags.FULL_REFRESH or flags.WHICH not in ['build', 'run'] %}
+    {%- if not execute or flags.FULL_REFRESH or flags.WHICH not in ['build', 'run'] %}
+        {{ return('') }}
+    {%- endif %}
+    {%- set log = adapter.get_relation(database=target.database, schema=target.schema, identifier='int_interaction_log') %}
+    {%- set history = adapter.get_relation(database=target.database, schema=target.schema, identifier='fct_metrics_daily') %}
+    {%- if as_of_day is none %}
+        {%- set replayed_day = run_query("select max(loaded_as_of_day) from " ~ log).rows[0][0] if log is not none else none %}
+        {%- if replayed_day is not none %}
+            {{ exceptions.raise_compiler_error(
+                "feedback loop: this warehouse holds a day-by-day replay (up to day " ~ replayed_day ~ ", "
+                ~ "int_interaction_log); a build without as_of_day is a snapshot of the whole history and would "
+                ~ "replace the replay's daily rows in fct_metrics_daily. Continue the replay with as_of_day >= "
+                ~ replayed_day ~ ", or replace it with --full-refresh (make build DBT_ARGS=--full-refresh)."
+            ) }}
+        {%- endif %}
         {{ return('') }}
     {%- endif %}
     {%- set highest_day = namespace(day=0, table=none) %}
-    {%- set log = adapter.get_relation(database=target.database, schema=target.schema, identifier='int_interaction_log') %}
-    {%- set history = adapter.get_relation(database=target.database, schema=target.schema, identifier='fct_metrics_daily') %}
     {%- for relation, day_column in [(log, 'event_day'), (history, 'as_of_day')] if relation is not none %}
         {%- set day = run_query("select max(" ~ day_column ~ ") from " ~ relation).rows[0][0] %}
         {%- if day is not none and day > highest_day.day %}
@@ -64,7 +77,8 @@
         {{ exceptions.raise_compiler_error(
             "feedback loop: as_of_day " ~ as_of_day ~ " is before day " ~ highest_day.day ~ ", the latest day already "
             ~ "in this warehouse (" ~ highest_day.table ~ "). Days only move forward; to replay from day " ~ as_of_day
-            ~ " rebuild with --full-refresh (this drops the metrics history of later days)."
+            ~ " rebuild with --full-refresh (make build DBT_ARGS=--full-refresh; this drops the metrics history of"
+            ~ " later days)."
         ) }}
     {%- endif %}
     {%- if log is not none %}

@@ -37,8 +37,8 @@ def require_folder(path: str | Path | None, var_name: str, dataset: str) -> Path
     """The data folder named by a dbt var, or an error saying how to set it."""
     if path is None or str(path).strip() == "":
         raise FeedlabInputError(
-            f"var '{var_name}' is empty: pass the folder holding the {dataset} files, e.g. "
-            f"--vars '{{dataset: {dataset.lower()}, {var_name}: /path/to/folder}}'"
+            f"var '{var_name}' is empty: pass the folder holding the {dataset} files, e.g. make build "
+            f"DATASET={dataset.lower()} VARS='{{{var_name}: /path/to/folder}}'"
         )
     folder = Path(str(path).strip()).expanduser()
     if not folder.exists():

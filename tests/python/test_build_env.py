@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from feedlab import build
@@ -101,3 +102,79 @@ def test_a_failed_build_ends_with_the_bad_input_it_met(monkeypatch, tmp_path: Pa
                                  "nothing was published.")
     # results left by an earlier run are not this run's
     assert build.input_errors(target, time.time() + 60) == []
+
+
+def test_each_cause_is_said_once(tmp_path: Path) -> None:
+    message = "Python model failed:\n  feedlab.errors.FeedlabInputError: var 'start_date' is no date\n"
+    (tmp_path / "run_results.json").write_text(json.dumps({"results": [
+        {"unique_id": f"model.feedlab.sim_{name}", "status": "error", "message": message} for name in ("a", "b")]}))
+    assert build.input_errors(tmp_path, 0) == ["var 'start_date' is no date"]
+
+
+def test_a_build_reads_only_its_own_artifacts(monkeypatch, tmp_path: Path) -> None:
+    # without a --target-path, dbt writes into a folder of this warehouse folder and data set, which the lock covers
+    seen: list[list[str]] = []
+
+    def dbt_that_fails(args, warehouse, **_):
+        seen.append(list(args))
+        return False
+
+    monkeypatch.setattr(build, "run_dbt", dbt_that_fails)
+    monkeypatch.delenv("DBT_TARGET_PATH", raising=False)
+    with pytest.raises(SystemExit, match="nothing was published"):
+        build.build("synthetic", {}, tmp_path)
+    args = seen[0]
+    assert args[args.index("--target-path") + 1] == str((tmp_path / ".building" / "target-synthetic").resolve())
+
+
+@pytest.mark.parametrize("text, message", [
+    ("{n_users: 300", r"--vars must be a YAML mapping .* got '\{n_users: 300' \(expected ',' or '\}'"),
+    ("[1, 2]", "--vars must be a YAML mapping"),
+])
+def test_bad_vars_text_is_one_line(text: str, message: str) -> None:
+    with pytest.raises(SystemExit, match=message):
+        build.parse_vars(text)
+
+
+@pytest.mark.parametrize("dbt_vars, message", [
+    ({"n_user": 300}, r"unknown var 'n_user' \(did you mean 'n_users'\?\)"),
+    ({"dataset": "movielens"}, r"--vars sets dataset 'movielens' but the build is of data set 'synthetic': choose "
+                               r"the data set with --dataset movielens \(make build DATASET=movielens\)"),
+])
+def test_vars_dbt_would_ignore_are_refused(monkeypatch, tmp_path: Path, dbt_vars: dict, message: str) -> None:
+    monkeypatch.setattr(build, "run_dbt", lambda args, warehouse, **_: pytest.fail("dbt must not start"))
+    with pytest.raises(SystemExit, match=message):
+        build.build("synthetic", dbt_vars, tmp_path)
+
+
+def test_a_run_that_builds_nothing_publishes_nothing(monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(build, "run_dbt", lambda args, warehouse, **_: True)  # e.g. --select matching no node
+    with pytest.raises(SystemExit, match="built no warehouse for data set 'synthetic' .*; nothing was published"):
+        build.build("synthetic", {}, tmp_path)
+    assert not (tmp_path / "synthetic.duckdb").exists()
+
+
+def test_relations_of_models_no_longer_built_are_dropped(tmp_path: Path) -> None:
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(json.dumps({"nodes": {
+        "model.feedlab.fct_kept": {"resource_type": "model", "schema": "main", "name": "fct_kept", "alias": "fct_kept",
+                                   "config": {"materialized": "table"}},
+        "model.feedlab.stg_kept": {"resource_type": "model", "schema": "main", "name": "stg_kept", "alias": "stg_kept",
+                                   "config": {"materialized": "view"}},
+        "seed.feedlab.experiments": {"resource_type": "seed", "schema": "main", "name": "experiments",
+                                     "config": {"materialized": "seed"}},
+        "test.feedlab.not_null_x": {"resource_type": "test", "schema": "main_dbt_test__audit", "name": "not_null_x",
+                                    "config": {"materialized": "test"}},
+    }}))
+    warehouse = tmp_path / "synthetic.duckdb"
+    con = duckdb.connect(str(warehouse))
+    con.execute("create table fct_kept as select 1 as x; create table experiments as select 1 as x;"
+                "create view stg_kept as select * from fct_kept;"
+                "create table int_seed_feeds as select 2 as x; create view stg_gone as select * from int_seed_feeds")
+    con.close()
+    assert build.drop_stale_relations(warehouse, build.project_relations(manifest)) == [
+        "main.stg_gone", "main.int_seed_feeds"]
+    con = duckdb.connect(str(warehouse), read_only=True)
+    assert sorted(con.execute("select table_name from information_schema.tables").fetchall()) == [
+        ("experiments",), ("fct_kept",), ("stg_kept",)]
+    con.close()

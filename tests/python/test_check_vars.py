@@ -36,6 +36,7 @@ def run_operation(tmp_path: Path, macro: str, dbt_vars: dict) -> subprocess.Comp
     ({"like_threshold": float("nan")}, "var 'like_threshold' must be a number >= 0 and <= 1, got NaN"),
     ({"noise_sd": float("inf")}, "var 'noise_sd' must be a number >= 0, got Infinity"),
     ({"start_date": "2025-13-01"}, "var 'start_date' must be a date as YYYY-MM-DD, got \"2025-13-01\""),
+    ({"start_date": "2025-02-30"}, "var 'start_date' must be a date as YYYY-MM-DD, got \"2025-02-30\""),
     ({"kuairec_watch_ratio_cap": 0}, "var 'kuairec_watch_ratio_cap' must be a number > 0, got 0"),
     ({"seed_compat": "false"}, "var 'seed_compat' must be true or false, got \"false\""),
     ({"lgbm_objective": "ranking"},
@@ -44,6 +45,7 @@ def run_operation(tmp_path: Path, macro: str, dbt_vars: dict) -> subprocess.Comp
     ({"top_k": 20}, "var 'metric_cutoffs' must hold whole numbers from 1 to var 'top_k' (20), got 50; a list cut at "
                     "top_k scores the same at every larger K, so lower metric_cutoffs with top_k"),
     ({"metric_cutoffs": 5}, "var 'metric_cutoffs' must be a non-empty list of whole numbers, got 5"),
+    ({"metric_cutoffs": [5, 5, 10]}, "var 'metric_cutoffs' must not repeat a cutoff, got [5, 5, 10]"),
     ({"python_policies": "svd"}, "var 'python_policies' must be a non-empty list of distinct policy names"),
     ({"python_policies": []}, "var 'python_policies' must be a non-empty list of distinct policy names"),
     ({"python_policies": ["svd", "svd"]}, "var 'python_policies' must be a non-empty list of distinct policy names"),
@@ -57,9 +59,10 @@ def test_bad_var_is_refused_with_its_name(tmp_path: Path, dbt_vars: dict, messag
 
 def test_defaults_and_written_out_values_pass(tmp_path: Path) -> None:
     # numbers may come as YAML strings (as the python models' JSON config accepts them), a date as a YAML date
+    # (a leap day)
     done = run_operation(tmp_path, "check_vars", {"top_k": "50", "serve_k": 5, "metric_cutoffs": [5, "10", 50],
                                                    "noise_sd": "0.2", "like_threshold": 0, "follow_threshold": 1,
-                                                   "start_date": date(2025, 2, 1)})
+                                                   "start_date": date(2024, 2, 29)})
     assert done.returncode == 0, done.stdout[-2000:]
 
 

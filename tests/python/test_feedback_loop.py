@@ -124,6 +124,14 @@ def test_replaying_days_loads_each_interaction_once_and_keeps_one_history_row_pe
     assert "OK created" not in output
     assert query(warehouse, "select max(as_of_day) from fct_metrics_daily") == [(3,)]
 
+    # So is a build without as_of_day, whose snapshot would replace the replay's daily history.
+    with pytest.raises(SystemExit, match="dbt build failed"):
+        dbt_build("synthetic", WORLD)
+    output = capfd.readouterr().out
+    assert "holds a day-by-day replay (up to day 3" in output and "--full-refresh" in output
+    assert "OK created" not in output
+    assert query(warehouse, "select distinct as_of_day from fct_metrics_daily order by 1") == [(1,), (2,), (3,)]
+
     # A day that is no whole number >= 1 is named in a one-line error.
     for bad in ("two", 0):
         with pytest.raises(SystemExit, match="dbt build failed"):
