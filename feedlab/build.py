@@ -150,8 +150,9 @@ def _build_and_publish(dataset: str, dbt_vars: dict[str, Any], published: Path, 
     state = f"the previous warehouse {published} is unchanged" if published.exists() else "nothing was published"
     if not ok:
         _remove_with_wal(scratch)
-        causes = "".join(f": {cause}" for cause in input_errors(_target_dir(dbt_args), started))
-        raise SystemExit(f"feedlab: dbt {command} failed for data set '{dataset}'{causes}; {state}.")
+        causes = "; ".join(input_errors(_target_dir(dbt_args), started))
+        raise SystemExit(f"feedlab: dbt {command} failed for data set '{dataset}'{': ' + causes if causes else ''}; "
+                         f"{state}.")
     manifest = _target_dir(dbt_args) / "manifest.json"
     if not scratch.exists() or not manifest.is_file() or manifest.stat().st_mtime < started:
         _remove_with_wal(scratch)

@@ -1,7 +1,7 @@
 -- Expected watch time of every policy's top-10 under the synthetic world's own response model, against the oracle
 -- top-10 (the 10 unseen videos with the highest expected watch time). Synthetic data set only (enabled in the yml).
 {%- set n_slots = [10, var('top_k') | int] | min %}
-{%- set sd = var('noise_sd', 0.1) | float %}
+{%- set sd = var('noise_sd') | float %}
 {%- set lower = 0.05 %}
 {%- set upper = 1.0 %}
 with recommendations as (
