@@ -3,10 +3,14 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 from pathlib import Path
 from types import ModuleType
 
 import duckdb
+import pytest
+
+from feedlab.build import build
 
 # The shared data folder sits beside the checkout; FEEDLAB_ML100K_DIR points elsewhere.
 ML100K_DIR = Path(
@@ -30,3 +34,26 @@ def load_bench_script(filename: str) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+SHARED_DIR_NAME = "feedlab_bi_small_world"
+
+
+def small_bi_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small synthetic world with every mart, built once per session (the first module that asks builds it).
+
+    build() publishes only a complete warehouse, so an existing file is a finished build.
+    """
+    root = tmp_path_factory.getbasetemp() / SHARED_DIR_NAME
+    published = root / "warehouse" / "synthetic.duckdb"
+    if not published.exists():
+        args = ["--target-path", str(root / "target"), "--log-path", str(root / "logs"),
+                "--exclude", "resource_type:test", "resource_type:unit_test"]
+        build("synthetic", SMALL_WORLD, root / "warehouse", args)
+    return published
+
+
+def copy_warehouse(warehouse: Path, folder: Path) -> Path:
+    """A private copy (same file name: DuckDB names the catalog after it) that a test may alter."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return Path(shutil.copy2(warehouse, folder / warehouse.name))

@@ -1,11 +1,10 @@
 """Parquet exports of the BI marts (feedlab.export): every present mart round-trips, the publish is atomic.
 
 The small world is built once per test session and shared with test_report.py and test_summary.py
-(``small_bi_warehouse``); data tests are excluded from that build, the marts' own tests cover them.
+(``dbt_helpers.small_bi_warehouse``); data tests are excluded from that build, the marts' own tests cover them.
 """
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,32 +13,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from dbt_helpers import SMALL_WORLD, query
+from dbt_helpers import copy_warehouse, query, small_bi_warehouse
 from feedlab import export
-from feedlab.build import build
-
-SHARED_DIR_NAME = "feedlab_bi_small_world"
-
-
-def small_bi_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The small synthetic world with every mart, built once per session (the first module that asks builds it).
-
-    build() publishes only a complete warehouse, so an existing file is a finished build.
-    """
-    root = tmp_path_factory.getbasetemp() / SHARED_DIR_NAME
-    published = root / "warehouse" / "synthetic.duckdb"
-    if not published.exists():
-        args = ["--target-path", str(root / "target"), "--log-path", str(root / "logs"),
-                "--exclude", "resource_type:test", "resource_type:unit_test"]
-        build("synthetic", SMALL_WORLD, root / "warehouse", args)
-    return published
-
-
-def copy_warehouse(warehouse: Path, folder: Path) -> Path:
-    """A private copy (same file name: DuckDB names the catalog after it) that a test may alter."""
-    folder.mkdir(parents=True, exist_ok=True)
-    return Path(shutil.copy2(warehouse, folder / warehouse.name))
-
 
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:

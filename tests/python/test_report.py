@@ -24,10 +24,9 @@ import duckdb
 import pytest
 from PIL import Image
 
-from dbt_helpers import SMALL_WORLD, query
+from dbt_helpers import SMALL_WORLD, copy_warehouse, query, small_bi_warehouse
 from feedlab import export, report
 from feedlab.build import PROJECT_DIR
-from test_export import copy_warehouse, small_bi_warehouse
 
 FIGURES = {  # figure id -> section id
     "fig-forest": "ab-results",

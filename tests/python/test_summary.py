@@ -8,9 +8,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dbt_helpers import query
+from dbt_helpers import copy_warehouse, query, small_bi_warehouse
 from feedlab import summary
-from test_export import copy_warehouse, small_bi_warehouse
 
 
 @pytest.fixture(scope="module")
