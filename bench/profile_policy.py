@@ -25,7 +25,7 @@ import numpy as np
 
 from feedlab.policy_io import lgbm_label_for, svd_value_for, train_split, training_inputs, with_run_info
 from feedlab.recsys import recommend_two_stage_lgbm, recommend_two_tower, recommend_two_tower_mse
-from feedlab.recsys.common import encode, interaction_matrix, recs_frame, top_k_unseen, user_codes
+from feedlab.recsys.common import all_cores, encode, interaction_matrix, recs_frame, top_k_unseen, user_codes
 from feedlab.recsys.svd import fit_svd
 
 
@@ -73,8 +73,8 @@ def main() -> int:
         step("recsys.common.interaction_matrix")
         model = fit_svd(matrix, 30, 42)
         step("recsys.svd.fit_svd (ARPACK)")
-        row, col, score = top_k_unseen(model.score, matrix, rows, args.top_k)
-        step("recsys.common.top_k_unseen (score + mask + top_k_rows)")
+        row, col, score = top_k_unseen(model.score, matrix, rows, args.top_k, n_jobs=all_cores())
+        step(f"recsys.common.top_k_unseen (score + mask + top_k_rows, {all_cores()} threads)")
         recs = recs_frame("svd", enc, row, col, score)
         step("recsys.common.recs_frame")
         info = {"rows_trained": int(enc.n_rows), "total_seconds": 0.0, "params": {}}

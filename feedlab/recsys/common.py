@@ -11,13 +11,16 @@ Every policy follows the same contract (see :mod:`feedlab.recsys`):
 """
 from __future__ import annotations
 
+import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Sequence, TypeVar
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from threadpoolctl import threadpool_limits
 
 from feedlab.errors import FeedlabInputError
 
@@ -31,7 +34,13 @@ BOUND_BLOCKS = 1024  # column blocks whose maxima bound a row's k-th largest sco
 #: small inputs always take the padded path.
 RAGGED_PADDING_FACTOR = 4
 RAGGED_PADDING_SLACK = 1024
+#: factorize() marks ids in a table over their span when the span is at most this many times the ids plus the slack
+#: (a 1 MiB table is always allowed); wider ranges are sorted by np.unique.
+DENSE_ID_SPAN_FACTOR = 4
+DENSE_ID_SPAN_SLACK = 1 << 20
 _REQUIRED = ("user_id", "item_id", "event_at", "value")
+_Arg = TypeVar("_Arg")
+_Result = TypeVar("_Result")
 
 
 @dataclass(frozen=True)
@@ -90,15 +99,51 @@ def encode(train: pd.DataFrame) -> Interactions:
     value = train["value"].to_numpy(dtype=np.float64)
     if not np.isfinite(value).all():
         raise FeedlabInputError("training column 'value' has NaN or infinite entries")
-    user_ids, user = np.unique(train["user_id"].to_numpy(dtype=np.int64), return_inverse=True)
-    item_ids, item = np.unique(train["item_id"].to_numpy(dtype=np.int64), return_inverse=True)
+    user_ids, user = factorize(train["user_id"].to_numpy(dtype=np.int64))
+    item_ids, item = factorize(train["item_id"].to_numpy(dtype=np.int64))
     t = _epoch_seconds(train["event_at"])
-    order = np.lexsort((item, t, user))
+    order = _row_order(user, t, item, len(user_ids), len(item_ids))
     eng = None
     if "engagement" in train.columns:
         eng = train["engagement"].to_numpy(dtype=np.float64)[order]
     return Interactions(user_ids, item_ids, user[order].astype(np.int32), item[order].astype(np.int32),
                         t[order], value[order], eng)
+
+
+def factorize(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(ids, return_inverse=True)`` for int64 ``ids`` of shape (n,): the sorted distinct ids, shape
+    (n_distinct,), and each entry's position among them, shape (n,), int64.
+
+    Ids spanning at most ``DENSE_ID_SPAN_FACTOR * n + DENSE_ID_SPAN_SLACK`` values (the usual 1..n ids) are marked in a
+    table over that span, in linear time, instead of sorted (4 s for 17.7M rows at 100x).
+    """
+    if len(ids) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    low = int(ids.min())
+    span = int(ids.max()) - low + 1
+    if span > DENSE_ID_SPAN_FACTOR * len(ids) + DENSE_ID_SPAN_SLACK:
+        distinct, inverse = np.unique(ids, return_inverse=True)
+        return distinct, inverse.astype(np.int64)
+    offset = ids - low
+    present = np.zeros(span, dtype=bool)
+    present[offset] = True
+    position = np.cumsum(present, dtype=np.int64) - 1
+    return np.flatnonzero(present).astype(np.int64) + low, position[offset]
+
+
+def _row_order(user: np.ndarray, t: np.ndarray, item: np.ndarray, n_users: int, n_items: int) -> np.ndarray:
+    """The permutation ``np.lexsort((item, t, user))`` of shape (n,): by user code, time, item code, ties by position.
+
+    When (user, time, item) packs into one int64 key it is one stable sort of that key (2.7 s instead of 7.3 s for
+    17.7M rows at 100x)."""
+    if len(t) == 0:
+        return np.zeros(0, dtype=np.int64)
+    t_low = int(t.min())
+    t_span = int(t.max()) - t_low + 1
+    if n_users * t_span * n_items >= 2**63:
+        return np.lexsort((item, t, user))
+    key = (user.astype(np.int64) * t_span + (t - t_low)) * n_items + item
+    return np.argsort(key, kind="stable")
 
 
 def _epoch_seconds(event_at: pd.Series) -> np.ndarray:
@@ -162,15 +207,36 @@ def servable_columns(enc: Interactions, servable: Any) -> np.ndarray | None:
     return np.isin(enc.item_ids, np.asarray(servable, dtype=np.int64))
 
 
+def all_cores() -> int:
+    """The machine's core count, the default number of threads of the ranking loops."""
+    return os.cpu_count() or 1
+
+
+def map_in_threads(func: Callable[[_Arg], _Result], args: Sequence[_Arg], n_jobs: int) -> list[_Result]:
+    """``[func(a) for a in args]``, computed by ``n_jobs`` threads when ``n_jobs`` > 1.
+
+    For loops over batches whose work is NumPy kernels that release the GIL (products, reductions, partitions,
+    sorts, fancy indexing): on two cores two batches then run side by side, where one batch leaves a core idle
+    between its products. BLAS is held to one thread meanwhile, so the workers' products do not fight over the
+    cores (OpenMP's thread count is per thread: a worker calling LightGBM passes its own). Each result depends on
+    its argument only, so the list is the same for every ``n_jobs``.
+    """
+    if n_jobs <= 1 or len(args) <= 1:
+        return [func(arg) for arg in args]
+    with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(max_workers=n_jobs) as pool:
+        return list(pool.map(func, args))
+
+
 def top_k_unseen(score_rows: Callable[[np.ndarray], np.ndarray], seen: sp.csr_matrix, rows: np.ndarray,
-                 k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                 k: int, allowed: np.ndarray | None = None,
+                 n_jobs: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Top-``k`` unseen columns per row, scored in batches.
 
     Parameters
     ----------
     score_rows : callable
         Maps an int64 array of b row codes to dense scores of shape (b, n_items); it may return a fresh array
-        that this function overwrites.
+        that this function overwrites. Called from ``n_jobs`` threads at once.
     seen : sparse matrix of shape (n_users, n_items)
         Non-zero pattern = items to exclude per user.
     rows : ndarray of shape (n,), int64
@@ -178,6 +244,8 @@ def top_k_unseen(score_rows: Callable[[np.ndarray], np.ndarray], seen: sp.csr_ma
     k : int
     allowed : ndarray of shape (n_items,), bool, optional
         Columns that may be returned (see :func:`servable_columns`); all when None.
+    n_jobs : int
+        Threads ranking batches side by side (:func:`map_in_threads`); the result does not depend on it.
 
     Returns
     -------
@@ -187,21 +255,21 @@ def top_k_unseen(score_rows: Callable[[np.ndarray], np.ndarray], seen: sp.csr_ma
     """
     n_items = seen.shape[1]
     batch = max(1, SCORE_BUDGET_ELEMENTS // max(n_items, 1))
-    out_r, out_c, out_s = [], [], []
-    for start in range(0, len(rows), batch):
-        b_rows = rows[start:start + batch]
+
+    def rank_batch(b_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         scores = np.asarray(score_rows(b_rows), dtype=np.float32)
         block = seen[b_rows]
         scores[np.repeat(np.arange(len(b_rows)), np.diff(block.indptr)), block.indices] = -np.inf
         if allowed is not None:
             scores[:, ~allowed] = -np.inf
         local, col, top = top_k_rows(scores, k)
-        out_r.append(b_rows[local])
-        out_c.append(col)
-        out_s.append(top.astype(np.float64))
-    if not out_r:
+        return b_rows[local], col, top.astype(np.float64)
+
+    parts = map_in_threads(rank_batch, [rows[start:start + batch] for start in range(0, len(rows), batch)], n_jobs)
+    if not parts:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, np.zeros(0)
+    out_r, out_c, out_s = zip(*parts)
     return np.concatenate(out_r), np.concatenate(out_c), np.concatenate(out_s)
 
 

@@ -16,8 +16,8 @@ Two label modes:
 """
 from __future__ import annotations
 
-import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,9 +27,9 @@ import pandas as pd
 import scipy.sparse as sp
 
 from feedlab.errors import FeedlabInputError
-from feedlab.recsys.common import (Interactions, check_k, encode, interaction_matrix, order_by_row_score,
-                                   rank_by_score, recs_frame, run_info, servable_columns, top_k_unseen,
-                                   user_codes)
+from feedlab.recsys.common import (Interactions, all_cores, check_k, encode, interaction_matrix, map_in_threads,
+                                   order_by_row_score, rank_by_score, recs_frame, run_info, servable_columns,
+                                   top_k_unseen, user_codes)
 from feedlab.recsys.features import (CATEGORICAL, PairFeaturizer, item_topics, last_rows, normalised_value,
                                      time_split)
 from feedlab.recsys.retrieval import PairScorer, ScoreRows, fit_ease, gather, matrix_scorer, pair_gather
@@ -320,32 +320,37 @@ class FittedRanker:
     drop_rank: bool
     from_affinity: bool
 
-    def score(self, cand: Candidates, length: np.ndarray) -> np.ndarray:
-        """Serving scores of the candidates, float64 of shape (n,)."""
+    def score(self, cand: Candidates, length: np.ndarray, num_threads: int = 1) -> np.ndarray:
+        """Serving scores of the candidates, float64 of shape (n,); LightGBM predicts on ``num_threads`` threads
+        (per row: the scores do not depend on it)."""
         if self.booster is None:
             return cand.features["retrieval_score"].to_numpy(dtype=np.float64)
         feats = cand.features.drop(columns="retrieval_rank") if self.drop_rank else cand.features
-        score = self.booster.predict(feats, num_threads=os.cpu_count() or 1)  # per-row: threads do not matter
+        score = self.booster.predict(feats, num_threads=num_threads)
         if self.from_affinity:
             score = (score + affinity_ratio(cand, length)) * length_scale(length)[cand.cols]
         return score
 
 
 def serve(retriever: Retriever, ranker: FittedRanker, rows: np.ndarray, length: np.ndarray,
-          k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+          k: int, allowed: np.ndarray | None = None,
+          n_jobs: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Top-``k`` of each user's candidates by ``ranker``, in chunks of about ``SERVE_CHUNK_PAIRS`` candidate pairs
-    so that memory does not grow with the number of users (results do not depend on the chunking).
+    so that memory does not grow with the number of users (results do not depend on the chunking); ``n_jobs``
+    chunks are served side by side (:func:`feedlab.recsys.common.map_in_threads`; the result does not depend on it).
 
     Returns user and item codes (int64) and scores (float64), each of shape (m,), ordered by user then rank.
     """
     per_user = retriever.cfg.n_candidates + retriever.cfg.n_affinity
     n_chunks = max(1, -(-len(rows) * per_user // SERVE_CHUNK_PAIRS))
-    parts = []
-    for chunk in np.array_split(rows, n_chunks):
+
+    def serve_chunk(chunk: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         cand = retriever.candidates(chunk, allowed)
-        score = ranker.score(cand, length)
+        score = ranker.score(cand, length, num_threads=max(1, all_cores() // n_jobs))
         keep = rank_by_score(cand.rows, cand.cols, score, k)
-        parts.append((cand.rows[keep], cand.cols[keep], score[keep]))
+        return cand.rows[keep], cand.cols[keep], score[keep]
+
+    parts = map_in_threads(serve_chunk, np.array_split(rows, n_chunks), n_jobs)
     r, c, score = (np.concatenate(part) for part in zip(*parts))
     return r, c, score
 
@@ -426,21 +431,26 @@ def recommend_two_stage_lgbm(train: pd.DataFrame, users: Any, k: int = 10, *, it
                           random_state=random_state, n_affinity=max(n_affinity, 0))
     params = lgbm_params(objective, random_state, num_threads, learning_rate=learning_rate)
     gain = base = None
-    if watch:
-        examples, target = watch_examples(enc, topic, length, cfg, n_holdout)
-        examples = Candidates(examples.rows, examples.cols, examples.features.drop(columns="retrieval_rank"))
-        if objective == "lambdarank":
-            target, gain = watch_grades(target), np.arange(GRADES + 1, dtype=np.float64)
-        else:  # regression on the watch ratio, boosted from the affinity estimate; served as ratio x length
-            target = target / length_scale(length)[examples.cols]
-            base = affinity_ratio(examples, length)
-    else:
-        examples, target = training_examples(enc, topic, length, cfg, n_holdout)
-    fallback = bool(target.sum() == 0)
-    booster = None if fallback else fit_ranker(examples, target, params, n_rounds, gain, base)
-    trained = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=1) as background:
+        # The serving retriever (its own SVD fit on every row, mostly single-threaded sparse products) is built
+        # while the ranker's examples are built and it trains, so the two overlap on two cores.
+        serving = background.submit(Retriever, enc, topic, length, cfg)
+        if watch:
+            examples, target = watch_examples(enc, topic, length, cfg, n_holdout)
+            examples = Candidates(examples.rows, examples.cols, examples.features.drop(columns="retrieval_rank"))
+            if objective == "lambdarank":
+                target, gain = watch_grades(target), np.arange(GRADES + 1, dtype=np.float64)
+            else:  # regression on the watch ratio, boosted from the affinity estimate; served as ratio x length
+                target = target / length_scale(length)[examples.cols]
+                base = affinity_ratio(examples, length)
+        else:
+            examples, target = training_examples(enc, topic, length, cfg, n_holdout)
+        fallback = bool(target.sum() == 0)
+        booster = None if fallback else fit_ranker(examples, target, params, n_rounds, gain, base)
+        trained = time.perf_counter()
+        retriever = serving.result()
     ranker = FittedRanker(booster, drop_rank=watch, from_affinity=base is not None)
-    r, c, score = serve(Retriever(enc, topic, length, cfg), ranker, rows, length, k, servable_columns(enc, servable))
+    r, c, score = serve(retriever, ranker, rows, length, k, servable_columns(enc, servable), n_jobs=all_cores())
     recs = recs_frame("two_stage_lgbm", enc, r, c, score)
     info_params = {"objective": objective, "label": label, "n_candidates": cfg.n_candidates,
                    "n_affinity": cfg.n_affinity, "n_holdout": n_holdout, "n_rounds": n_rounds,

@@ -11,7 +11,7 @@ import scipy.sparse as sp
 from sklearn.decomposition import TruncatedSVD
 
 from feedlab.errors import FeedlabInputError
-from feedlab.recsys.common import (check_k, encode, interaction_matrix, recs_frame, run_info,
+from feedlab.recsys.common import (all_cores, check_k, encode, interaction_matrix, recs_frame, run_info,
                                    servable_columns, top_k_unseen, user_codes)
 
 RANDOMIZED_MIN_NNZ = 2_000_000  # above this many non-zeros (or users) fit_svd switches from ARPACK to randomized
@@ -94,6 +94,6 @@ def recommend_svd(train: pd.DataFrame, users: Any, k: int = 10, *, items: pd.Dat
     matrix = interaction_matrix(enc, value)
     model = fit_svd(matrix, n_components, random_state)
     trained = time.perf_counter()
-    row, col, score = top_k_unseen(model.score, matrix, rows, k, servable_columns(enc, servable))
+    row, col, score = top_k_unseen(model.score, matrix, rows, k, servable_columns(enc, servable), n_jobs=all_cores())
     params = {"n_components": n_components, "value": value, "random_state": random_state, "k": k}
     return recs_frame("svd", enc, row, col, score), run_info("svd", enc, len(rows), started, trained, params)

@@ -29,8 +29,8 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from feedlab.recsys.common import (Interactions, check_k, encode, interaction_matrix, recs_frame, run_info,
-                                   servable_columns, top_k_unseen, user_codes)
+from feedlab.recsys.common import (Interactions, all_cores, check_k, encode, interaction_matrix, recs_frame,
+                                   run_info, servable_columns, top_k_unseen, user_codes)
 from feedlab.recsys.features import item_topics, normalised_value
 
 TOWER_UNITS = (128, 64, 32)
@@ -240,7 +240,7 @@ def _recommend(policy: str, train: pd.DataFrame, users: Any, k: int, items: pd.D
     trained = time.perf_counter()
     seen = interaction_matrix(enc, "binary")
     row, col, score = top_k_unseen(lambda r: user_emb[r] @ item_emb.T, seen, rows, k,
-                                   servable_columns(enc, servable))
+                                   servable_columns(enc, servable), n_jobs=all_cores())
     return recs_frame(policy, enc, row, col, score), run_info(policy, enc, len(rows), started, trained, params)
 
 

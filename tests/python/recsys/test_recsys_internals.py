@@ -5,10 +5,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+from threadpoolctl import threadpool_info
 
 from feedlab.errors import FeedlabInputError
-from feedlab.recsys.common import (encode, interaction_matrix, order_by_row_score, servable_columns, top_k_rows,
-                                   top_k_unseen)
+from feedlab.recsys.common import (encode, factorize, interaction_matrix, map_in_threads, order_by_row_score,
+                                   servable_columns, top_k_rows, top_k_unseen)
 from feedlab.recsys.features import PairFeaturizer, item_topics, time_split
 from feedlab.recsys.ranker import RetrievalConfig, Retriever, training_examples
 from feedlab.recsys.two_tower import _epoch_batches, step_schedule
@@ -24,6 +25,35 @@ def test_interaction_matrix_is_sparse_mean_of_duplicates() -> None:
     assert sp.issparse(value) and value.shape == (2, 2) and value.dtype == np.float32
     np.testing.assert_array_equal(value.toarray(), [[3.0, 1.0], [0.0, 5.0]])
     np.testing.assert_array_equal(interaction_matrix(enc, "binary").toarray(), [[1, 1], [0, 1]])
+
+
+@pytest.mark.parametrize("ids", [
+    [5, 3, 5, 9, 3, 3],  # a dense span: marked in a table
+    [-2, 7, -2, 0],  # negative ids
+    [2**62, -(2**62), 17, 2**62],  # a span far wider than the ids: sorted
+    [],
+])
+def test_factorize_is_unique_with_inverse(ids: list[int]) -> None:
+    ids = np.array(ids, dtype=np.int64)
+    distinct, inverse = factorize(ids)
+    expected_distinct, expected_inverse = np.unique(ids, return_inverse=True)
+    np.testing.assert_array_equal(distinct, expected_distinct)
+    np.testing.assert_array_equal(inverse, expected_inverse)
+    assert distinct.dtype == inverse.dtype == np.int64
+
+
+def test_encode_orders_rows_as_lexsort_by_user_time_item() -> None:
+    rng = np.random.default_rng(4)
+    n = 2_000
+    train = pd.DataFrame({"user_id": rng.integers(0, 5, n) * 7, "item_id": rng.integers(-3, 3, n),  # many ties
+                          "event_at": pd.to_datetime(rng.integers(0, 4, n), unit="s"),
+                          "value": np.arange(n, dtype=float)})
+    enc = encode(train)
+    _, user = np.unique(train["user_id"], return_inverse=True)
+    _, item = np.unique(train["item_id"], return_inverse=True)
+    order = np.lexsort((item, train["event_at"].to_numpy().astype(np.int64), user))  # ties by position
+    np.testing.assert_array_equal(enc.value, train["value"].to_numpy()[order])
+    np.testing.assert_array_equal(enc.user, user[order])
 
 
 def test_encode_reads_timestamps_as_utc_seconds() -> None:
@@ -82,15 +112,39 @@ def test_order_by_row_score_is_lexsort(case: str) -> None:
     np.testing.assert_array_equal(order, expected)
 
 
-def test_top_k_unseen_masks_seen_and_batches(monkeypatch) -> None:
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_top_k_unseen_masks_seen_and_batches(monkeypatch, n_jobs: int) -> None:
     monkeypatch.setattr("feedlab.recsys.common.SCORE_BUDGET_ELEMENTS", 8)  # two rows per batch
     n_users, n_items = 5, 4
     seen = sp.csr_matrix(np.array([[1, 0, 0, 0], [1, 1, 1, 0], [0, 0, 0, 0], [1, 1, 1, 1], [0, 1, 0, 1]]))
     scores = np.tile(np.array([4.0, 3.0, 2.0, 1.0], dtype=np.float32), (n_users, 1))
-    row, col, score = top_k_unseen(lambda r: scores[r].copy(), seen, np.arange(n_users), 2)
+    row, col, score = top_k_unseen(lambda r: scores[r].copy(), seen, np.arange(n_users), 2, n_jobs=n_jobs)
     assert row.tolist() == [0, 0, 1, 2, 2, 4, 4]
     assert col.tolist() == [1, 2, 3, 0, 1, 0, 2]
     assert score.dtype == np.float64
+
+
+def test_top_k_unseen_on_threads_equals_serial_on_a_low_rank_product(monkeypatch) -> None:
+    monkeypatch.setattr("feedlab.recsys.common.SCORE_BUDGET_ELEMENTS", 3 * 5_000)  # 13 batches of 3 rows
+    rng = np.random.default_rng(0)
+    users, items = rng.standard_normal((40, 30), dtype=np.float32), rng.standard_normal((5_000, 30), dtype=np.float32)
+    seen = sp.random(40, 5_000, density=0.01, format="csr", random_state=1)
+    serial = top_k_unseen(lambda r: users[r] @ items.T, seen, np.arange(40), 100)
+    threaded = top_k_unseen(lambda r: users[r] @ items.T, seen, np.arange(40), 100, n_jobs=3)
+    for a, b in zip(serial, threaded):  # BLAS on one thread per worker gives the same float32 products
+        np.testing.assert_array_equal(a, b)
+
+
+def test_map_in_threads_keeps_order_and_gives_blas_its_threads_back() -> None:
+    def blas_threads() -> list[int]:
+        return [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+
+    before = blas_threads()
+    inside = []
+    squares = map_in_threads(lambda x: inside.append(blas_threads()) or x * x, list(range(20)), n_jobs=4)
+    assert squares == [x * x for x in range(20)]
+    assert len(inside) == 20 and all(threads == [1] * len(before) for threads in inside)
+    assert blas_threads() == before
 
 
 def test_top_k_unseen_returns_only_allowed_columns() -> None:

@@ -52,6 +52,22 @@ def test_deterministic_bit_for_bit(policy: str) -> None:
 
 
 @pytest.mark.parametrize("policy", list(POLICIES))
+def test_threads_do_not_change_the_lists(policy: str, monkeypatch) -> None:
+    # many small batches and serving chunks, the same for both runs (a product's float32 rounding may depend on
+    # the batch's shape, never on the thread that computes it)
+    monkeypatch.setattr("feedlab.recsys.common.SCORE_BUDGET_ELEMENTS", 64)
+    monkeypatch.setattr("feedlab.recsys.ranker.SERVE_CHUNK_PAIRS", 300)
+    train, items, _ = planted_world()
+    fn, kwargs = POLICIES[policy]
+    lists = []
+    for cores in (1, 3):
+        for module in ("svd", "ranker", "two_tower"):
+            monkeypatch.setattr(f"feedlab.recsys.{module}.all_cores", lambda: cores)
+        lists.append(fn(train, np.sort(train["user_id"].unique()), K, items=items, **kwargs)[0])
+    pd.testing.assert_frame_equal(*lists, check_exact=True)
+
+
+@pytest.mark.parametrize("policy", list(POLICIES))
 def test_recovers_planted_top_item(policy: str) -> None:
     recs, _ = run(policy)
     _, _, planted = planted_world()
