@@ -342,15 +342,16 @@ def serve(retriever: Retriever, ranker: FittedRanker, rows: np.ndarray, length: 
     Returns user and item codes (int64) and scores (float64), each of shape (m,), ordered by user then rank.
     """
     per_user = retriever.cfg.n_candidates + retriever.cfg.n_affinity
-    n_chunks = max(1, -(-len(rows) * per_user // SERVE_CHUNK_PAIRS))
+    chunks = np.array_split(rows, max(1, -(-len(rows) * per_user // SERVE_CHUNK_PAIRS)))
+    workers = max(1, min(n_jobs, len(chunks)))  # a single chunk keeps every core for LightGBM's prediction
 
     def serve_chunk(chunk: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         cand = retriever.candidates(chunk, allowed)
-        score = ranker.score(cand, length, num_threads=max(1, all_cores() // n_jobs))
+        score = ranker.score(cand, length, num_threads=max(1, all_cores() // workers))
         keep = rank_by_score(cand.rows, cand.cols, score, k)
         return cand.rows[keep], cand.cols[keep], score[keep]
 
-    parts = map_in_threads(serve_chunk, np.array_split(rows, n_chunks), n_jobs)
+    parts = map_in_threads(serve_chunk, chunks, workers)
     r, c, score = (np.concatenate(part) for part in zip(*parts))
     return r, c, score
 
