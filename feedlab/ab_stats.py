@@ -14,7 +14,8 @@ Conventions (also the degenerate cases, which never raise and never produce a si
 * Point estimates (lifts) need n >= 1 in both arms, otherwise NaN. The relative lift is NaN when the control mean is 0.
 * Inferential statistics (t, df, p, confidence intervals, MDE) need n >= 2 in both arms and a positive standard error
   of the difference; otherwise they are NaN (two constant arms carry no information on sampling variability, so no
-  test is reported, as ``scipy.stats.ttest_ind`` does).
+  test is reported, as ``scipy.stats.ttest_ind`` does). The relative lift's interval is also NaN when the control
+  mean is not significantly different from 0, where Fieller's confidence set for a ratio is unbounded.
 * CUPED additionally needs a positive pooled within-arm covariate variance; otherwise every CUPED column is NaN
   (the adjustment is undefined, and reporting the unadjusted figures under the CUPED name would be misleading).
 * Holm's correction runs over the non-NaN p-values of a family; a NaN p-value stays NaN and does not count towards
@@ -75,26 +76,39 @@ def relative_lift_ci(
     n_t: ArrayLike, mean_t: ArrayLike, var_t: ArrayLike,
     alpha: float = ALPHA,
 ) -> pd.DataFrame:
-    """Relative lift mean_t / mean_c − 1 with a delta-method normal CI (independent arms).
+    """Relative lift mean_t / mean_c − 1 with Fieller's 1 − alpha interval (independent arms).
 
-    Var(mean_t / mean_c) ≈ var_t/(n_t mean_c²) + mean_t² var_c/(n_c mean_c⁴) (first-order Taylor expansion of a
-    ratio of two independent means); interval = lift ± z_(1 − alpha/2) × sqrt(that). Asymptotic: reliable when the
-    control mean is many standard errors away from 0.
+    Fieller's set is every ratio ρ with (mean_t − ρ·mean_c)² ≤ z²·(s_t² + ρ²·s_c²), where s² = var / n is a mean's
+    squared standard error and z = z_(1 − alpha/2). Whatever ρ is, mean_t − ρ·mean_c is normal with mean 0 at the
+    true ratio and variance s_t² + ρ²·s_c², so the set covers the true ratio with probability 1 − alpha; the delta
+    method's symmetric lift ± z·se undercovers when the control mean is only a few standard errors from 0 (a rare
+    event such as like_rate, whose ratio is skewed). The set's ends are the roots of that quadratic,
 
-    Returns m rows: ``relative_lift``, ``relative_std_error``, ``relative_ci_low``, ``relative_ci_high``.
-    NaN when mean_c = 0, n < 1 (lift) or n < 2 / zero standard error (interval).
+        ρ = (mean_t·mean_c ± z·sqrt(s_t²·mean_c² + s_c²·mean_t² − z²·s_c²·s_t²)) / (mean_c² − z²·s_c²),
+
+    and it is a bounded interval only when the control mean differs from 0 at level alpha (|mean_c| > z·s_c);
+    otherwise the set is unbounded and both ends are NaN. For large samples it tends to the delta-method interval.
+
+    Returns m rows: ``relative_lift``, ``relative_ci_low``, ``relative_ci_high``.
+    NaN when mean_c = 0, n < 1 (lift) or n < 2 / zero standard errors / an unbounded set (interval).
     """
     n_c, mean_c, var_c, n_t, mean_t, var_t = map(_f, (n_c, mean_c, var_c, n_t, mean_t, var_t))
+    z2 = stats.norm.ppf(1 - alpha / 2) ** 2
     with np.errstate(divide="ignore", invalid="ignore"):
         ok = (n_c >= 1) & (n_t >= 1) & (mean_c != 0)
         rel = np.where(ok, mean_t / mean_c - 1, np.nan)
-        var_ratio = var_t / (n_t * mean_c**2) + mean_t**2 * var_c / (n_c * mean_c**4)
-        valid = ok & (n_c >= 2) & (n_t >= 2) & (var_ratio > 0) & np.isfinite(var_ratio)
-        se = np.where(valid, np.sqrt(np.where(valid, var_ratio, np.nan)), np.nan)
-    half = stats.norm.ppf(1 - alpha / 2) * se
+        se2_c, se2_t = var_c / n_c, var_t / n_t
+        leading = mean_c**2 - z2 * se2_c
+        discriminant = z2 * (se2_t * mean_c**2 + se2_c * mean_t**2 - z2 * se2_c * se2_t)
+        valid = (ok & (n_c >= 2) & (n_t >= 2) & (se2_c >= 0) & (se2_t >= 0) & (se2_c + se2_t > 0)
+                 & (leading > 0) & np.isfinite(discriminant))
+        # leading > 0 makes the discriminant ≥ z²·se2_t·leading ≥ 0; the clip only guards the last bit.
+        half = np.sqrt(np.where(valid, np.maximum(discriminant, 0), np.nan))
+        centre = mean_t * mean_c
     return pd.DataFrame(
-        {"relative_lift": rel, "relative_std_error": se,
-         "relative_ci_low": rel - half, "relative_ci_high": rel + half}
+        {"relative_lift": rel,
+         "relative_ci_low": (centre - half) / leading - 1,
+         "relative_ci_high": (centre + half) / leading - 1}
     )
 
 

@@ -271,9 +271,10 @@ def section_ab_results(m: Marts) -> Section:
         ["experiment_id", "treatment_arm", "_o"], kind="stable").drop(columns="_o").reset_index(drop=True)
     s.body.append(
         "<p>Each point is the treatment arm's relative lift over the experiment's control arm with its 95 % "
-        "confidence interval (delta method); green points are significant after Holm's correction across all of "
-        "the experiment's tests (every treatment arm × metric). The table gives the absolute lift (Welch interval), the CUPED-adjusted lift "
-        "(pre-period engagement as covariate) and the minimum detectable effect at 80 % power.</p>"
+        "confidence interval (Fieller's; none when the control mean is not significantly different from 0); green "
+        "points are significant after Holm's correction across all of the experiment's tests (every treatment arm × "
+        "metric). The table gives the absolute lift (Welch interval), the CUPED-adjusted lift (pre-period engagement "
+        "as covariate) and the minimum detectable effect at 80 % power.</p>"
     )
     s.body.append(figure_html(forest_plot(results), "Forest plot of relative lift with 95% CI per experiment "
                               "and metric", "Relative lift (%) per experiment / treatment arm and metric.",

@@ -60,21 +60,57 @@ def test_welch_matches_scipy_and_statsmodels(raw):
     assert out.absolute_lift == pytest.approx(yt.mean() - yc.mean(), rel=1e-12)
 
 
-def test_relative_lift_delta_method_analytic_and_simulated(raw):
+Z_95 = stats.norm.ppf(0.975)
+
+
+def test_relative_lift_fieller_ends_solve_its_quadratic_around_the_ratio(raw):
     (yc, _), (yt, _) = raw["control"], raw["treatment"]
     nc, nt, mc, mt, vc, vt = len(yc), len(yt), yc.mean(), yt.mean(), yc.var(ddof=1), yt.var(ddof=1)
     out = relative_lift_ci([nc], [mc], [vc], [nt], [mt], [vt]).iloc[0]
-    # Analytic: gradient of f(a, b) = a / b − 1 at (mt, mc) applied to the diagonal covariance of the two means.
-    gradient = np.array([1 / mc, -mt / mc**2])
-    se = np.sqrt(gradient @ np.diag([vt / nt, vc / nc]) @ gradient)
-    z = stats.norm.ppf(0.975)
     assert out.relative_lift == pytest.approx(mt / mc - 1, rel=1e-12)
-    assert out.relative_ci_low == pytest.approx(mt / mc - 1 - z * se, rel=1e-9)
-    assert out.relative_ci_high == pytest.approx(mt / mc - 1 + z * se, rel=1e-9)
-    # Large-sample simulation: the sampling sd of the ratio of the two means matches the delta-method sd.
-    rng = np.random.default_rng(7)
-    ratios = rng.normal(mt, np.sqrt(vt / nt), 200_000) / rng.normal(mc, np.sqrt(vc / nc), 200_000) - 1
-    assert ratios.std() == pytest.approx(out.relative_std_error, rel=0.01)
+    assert out.relative_ci_low < out.relative_lift < out.relative_ci_high
+    # Each end is a ratio rho at which mean_t - rho * mean_c is exactly z standard errors from 0.
+    for rho in (out.relative_ci_low + 1, out.relative_ci_high + 1):
+        assert abs(mt - rho * mc) / np.sqrt(vt / nt + rho**2 * vc / nc) == pytest.approx(Z_95, rel=1e-9)
+
+
+def _delta_method_interval(nc, mc, vc, nt, mt, vt) -> tuple[np.ndarray, np.ndarray]:
+    """The symmetric first-order interval of mean_t / mean_c - 1 that Fieller's replaced."""
+    with np.errstate(divide="ignore", invalid="ignore"):  # a control mean of 0 gives no interval (inf, nan)
+        se = np.sqrt(vt / (nt * mc**2) + mt**2 * vc / (nc * mc**4))
+        return mt / mc - 1 - Z_95 * se, mt / mc - 1 + Z_95 * se
+
+
+def test_relative_lift_fieller_tends_to_the_delta_method_for_a_far_from_zero_control_mean():
+    args = ([10**8], [7.0], [4.0], [10**8], [7.3], [6.8])
+    out = relative_lift_ci(*args).iloc[0]
+    low, high = _delta_method_interval(*(np.float64(a[0]) for a in args))
+    assert (out.relative_ci_low, out.relative_ci_high) == pytest.approx((low, high), rel=1e-6)
+
+
+def test_relative_lift_fieller_covers_a_rare_event_ratio_where_the_delta_method_undercovers():
+    # A like-rate-sized event: p = 1 % in 1,500 control users, about 3.9 standard errors from 0; true ratio 1.2.
+    rng = np.random.default_rng(11)
+    n, p_c, ratio, draws = 1500, 0.01, 1.2, 40_000
+    mc, mt = rng.binomial(n, p_c, draws) / n, rng.binomial(n, p_c * ratio, draws) / n
+    vc, vt = mc * (1 - mc) * n / (n - 1), mt * (1 - mt) * n / (n - 1)
+    nn = np.full(draws, n)
+    out = relative_lift_ci(nn, mc, vc, nn, mt, vt)
+    bounded = out["relative_ci_low"].notna().to_numpy()
+    assert bounded.mean() > 0.99
+    fieller = ((out.relative_ci_low <= ratio - 1) & (ratio - 1 <= out.relative_ci_high))[bounded].mean()
+    low, high = _delta_method_interval(nn, mc, vc, nn, mt, vt)
+    delta = np.mean((low <= ratio - 1) & (ratio - 1 <= high))
+    # 40,000 draws: a coverage's standard error is about 0.0011.
+    assert fieller == pytest.approx(0.95, abs=0.005)
+    assert delta < 0.94
+
+
+def test_relative_lift_interval_is_nan_when_the_control_mean_is_not_significant():
+    # mean_c = 0.05 with standard error sqrt(1 / 100) = 0.1: |mean_c| < 1.96 se, so Fieller's set is unbounded.
+    out = relative_lift_ci([100], [0.05], [1.0], [100], [0.2], [1.0]).iloc[0]
+    assert out.relative_lift == pytest.approx(3.0)
+    assert np.isnan(out.relative_ci_low) and np.isnan(out.relative_ci_high)
 
 
 def test_cuped_lift_equals_ols_arm_coefficient_and_welch_on_adjusted_values(raw):

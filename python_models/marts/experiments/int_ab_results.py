@@ -1,5 +1,5 @@
-"""Treatment vs control per experiment × treatment arm × metric: Welch lift and CIs, delta-method relative lift,
-CUPED, Holm across the experiment's tests, and the MDE (all in feedlab.ab_stats)."""
+"""Treatment vs control per experiment × treatment arm × metric: Welch lift and CIs, relative lift with
+Fieller's CI, CUPED, Holm across the experiment's tests, and the MDE (all in feedlab.ab_stats)."""
 from feedlab.ab_stats import ab_results
 
 
