@@ -198,11 +198,14 @@ def srm_test(counts: pd.DataFrame, count_column: str) -> pd.DataFrame:
     """Chi-square goodness-of-fit test of one count column against the expected shares, per experiment.
 
     ``counts``: rows per experiment_id × arm with ``expected_share`` and ``count_column``. Expected counts are
-    share / (sum of the experiment's shares) × the experiment's total; an arm with expected and observed count 0
-    contributes nothing. Equals ``scipy.stats.chisquare(observed, expected)`` with k − 1 degrees of freedom.
+    share / (sum of the experiment's shares) × the experiment's total. Equals ``scipy.stats.chisquare(observed,
+    expected)`` over the k arms with a positive share (k − 1 degrees of freedom). An arm with share 0 (paused) adds
+    nothing while it has no users, neither to chi² nor to the degrees of freedom, and makes chi² infinite (p = 0)
+    once it has any.
 
-    Returns one row per experiment_id (sorted): ``chi2``, ``p_value`` (NaN when the experiment has no users). The
-    rows are summed in (experiment_id, arm) order, so the same counts in any row order give the same bits.
+    Returns one row per experiment_id (sorted): ``chi2``, ``p_value`` (NaN when the experiment has no users, or one
+    arm with a positive share and none with users outside it). The rows are summed in (experiment_id, arm) order, so
+    the same counts in any row order give the same bits.
     """
     counts = counts.sort_values(["experiment_id", "arm"], kind="stable")
     obs = counts[count_column].astype(np.float64)
@@ -212,12 +215,15 @@ def srm_test(counts: pd.DataFrame, count_column: str) -> pd.DataFrame:
     expected = share / share.groupby(g).transform("sum") * total
     with np.errstate(divide="ignore", invalid="ignore"):
         term = np.where((expected == 0) & (obs == 0), 0.0, (obs - expected) ** 2 / expected)
-    per = pd.DataFrame({"experiment_id": g, "term": term, "total": total}).groupby("experiment_id", sort=True)
+    per = pd.DataFrame({"experiment_id": g, "term": term, "total": total, "shared": share > 0}).groupby(
+        "experiment_id", sort=True)
     chi2 = per["term"].sum()
-    k = per.size()
+    df = (per["shared"].sum() - 1).to_numpy(np.float64)
     n = per["total"].first()
     chi2 = chi2.where(n > 0)
-    p = pd.Series(stats.chi2.sf(chi2.to_numpy(), (k - 1).to_numpy()), index=chi2.index)
+    with np.errstate(invalid="ignore"):
+        tail = stats.chi2.sf(chi2.to_numpy(), np.where(df > 0, df, np.nan))
+    p = pd.Series(np.where(np.isinf(chi2.to_numpy()), 0.0, tail), index=chi2.index)
     return pd.DataFrame({"chi2": chi2, "p_value": p}).reset_index()
 
 

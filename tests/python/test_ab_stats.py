@@ -182,6 +182,21 @@ def test_srm_matches_scipy_chisquare():
     assert out.loc["b", "p_value_assigned"] > 0.001 and out.loc["b", "n_arms"] == 3
 
 
+def test_srm_leaves_a_paused_arm_out_of_the_degrees_of_freedom_until_it_gets_users():
+    counts = pd.DataFrame({
+        "experiment_id": ["p", "p", "p", "q", "q", "q"],
+        "arm": ["control", "paused", "treatment"] * 2,
+        "expected_share": [0.5, 0.0, 0.5] * 2,
+        "n_assigned": [1055, 0, 945, 1000, 3, 1000],
+        "n_exposed": [1055, 0, 945, 1000, 3, 1000],
+    })
+    out = srm_checks(counts).set_index("experiment_id")
+    ref = stats.chisquare([1055, 945])  # the two live arms: 1 degree of freedom, p = 0.0139
+    assert out.loc["p", "chi2_assigned"] == pytest.approx(ref.statistic, rel=1e-12)
+    assert out.loc["p", "p_value_assigned"] == pytest.approx(ref.pvalue, rel=1e-9)
+    assert out.loc["q", "p_value_assigned"] == 0.0 and out.loc["q", "srm_flag"]
+
+
 def test_srm_does_not_depend_on_row_order():
     """SQL hands the counts over in any order; float sums in a fixed order give the same bits every time."""
     rng = np.random.default_rng(3)

@@ -74,6 +74,11 @@ def test_leave_last_out_default_builds_the_whole_warehouse(dbt_build, kuairec_fo
     assert query(warehouse, "select count(*) from int_split where split = 'holdout'") == [(0,)]
     n_items = query(warehouse, "select count(*) from stg_items")
     assert query(warehouse, "select count(*) from int_servable_items") == n_items
+    # Served videos the user never watched have no observed outcome: every outcome column is null there, the
+    # capped completion rate included (least() skips a null, so it must not be the whole expression).
+    unobserved, with_outcome = query(warehouse, "select count(*), count(completion_rate) + count(is_like) "
+                                                "+ count(engagement_score) from fct_outcomes where watch_time_s is null")[0]
+    assert unobserved > 0 and with_outcome == 0
 
 
 @pytest.mark.parametrize("dataset, dbt_vars, message", [

@@ -82,7 +82,9 @@ observed as (
         exposures.*,
         items.item_length_s,
         observed_ratios.watch_ratio * items.item_length_s as watch_time_s,
-        least(observed_ratios.watch_ratio, 1.0) as completion_rate,
+        -- least() skips a null, so an unwatched video would complete at 1.0 without the case
+        case when observed_ratios.watch_ratio is not null then least(observed_ratios.watch_ratio, 1.0) end
+            as completion_rate,
         observed_ratios.watch_ratio > 2.0 as is_like,
         cast(null as boolean) as is_share,
         cast(null as boolean) as is_follow,
