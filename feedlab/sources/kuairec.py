@@ -18,10 +18,14 @@ Decisions on KuaiRec's documented quirks (also in python_models/sources/kuairec/
   'big'); an event (user, video, timestamp) present in both files is kept once, from the small matrix.
 * Duplicate events (same user, video and timestamp) inside one file are an error; rows with an empty timestamp
   are not compared (they have no event key).
-* Creators: `author_id` from item_daily_features.csv (the author on the video's latest day). Without that file,
-  the creator of a video is the video itself (creator_id = video_id) and creator fairness is per video. With the
-  file, a video it does not mention gets its own stand-in creator with creator_id = -(video_id + 1), so it can
-  never collide with a real author id.
+* Ids (user_id, video_id, author_id) are integers >= 0: a negative one is an error, since negative creator ids are
+  the stand-ins' below.
+* `time` and `date` lie between 1970 and 2100, as `timestamp` does; `date` is a whole yyyymmdd (20200705.0 is fine,
+  20200705.5 is an error).
+* Creators: `author_id` from item_daily_features.csv (the author on the video's latest `date`; one row per video and
+  date). A video without a known author (there is no daily file, the file does not mention it, or it appears only
+  in the interactions) is its own stand-in creator with creator_id = -(video_id + 1), so a stand-in can never
+  collide with a real author id; without the daily file creator fairness is per video.
 """
 from __future__ import annotations
 
@@ -62,6 +66,10 @@ DAILY_REQUIRED = ("video_id", "author_id")
 #: Beijing local time is UTC+8 (no daylight saving).
 BEIJING_UTC_OFFSET_HOURS = 8
 TIME_FORMATS = ("%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S")
+#: DuckDB's and Python's %Y both take fewer than four digits ('20-07-05' is year 20): the shape is checked first.
+_TIME_RE = r"\s*\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d+)?\s*"
+#: The years a `time` or `date` may have, as a Unix `timestamp` (validation.UNIX_SECONDS_RANGE): 1970 to 2099.
+YEAR_RANGE = (1970, 2100)
 _FEAT_RE = re.compile(r"^\s*\[\s*(\d+(\s*,\s*\d+)*)?\s*\]\s*$")
 #: KuaiRec tags its videos with 31 tags, ids 0-30; a larger id is a corrupted or foreign file, and would otherwise
 #: become a topic no other KuaiRec video has (or overflow the integer topic_id).
@@ -85,12 +93,20 @@ def _read_csv_sql(path: Path) -> str:
     from the header line (read here), so DuckDB's sniffer never guesses and a row with a different number of
     fields is reported with its line number."""
     with open_text(path) as handle:
-        first = next((line for line in handle if line.strip()), "")
+        lines = (line for line in handle)
+        blank_lines_before_header = 0
+        for first in lines:
+            if first.strip():
+                break
+            blank_lines_before_header += 1
+        else:
+            first = ""
     names = [name.strip() for name in next(csv.reader([first]))]
     cols = "{" + ", ".join(f"{sql_str(name)}: 'VARCHAR'" for name in names) + "}"
+    # DuckDB would take a blank first line for the header and read the header as data
     return (
         f"read_csv({sql_str(path)}, delim=',', header=true, columns={cols}, auto_detect=false, "
-        f"quote='\"', escape='\"')"
+        f"quote='\"', escape='\"', skip={blank_lines_before_header})"
     )
 
 
@@ -105,10 +121,13 @@ def _empty(text: str | None) -> bool:
 
 
 def _date_sql(col: str) -> str:
-    """yyyymmdd, also written as a float (20200705.0, what pandas writes for a column with gaps)."""
-    c = ident(col)
+    """yyyymmdd as a timestamp, also written as a float (20200705.0, what pandas writes for a column with gaps);
+    null unless it is a whole date of YEAR_RANGE."""
+    num = f"try_cast(trim({ident(col)}) as double)"
+    low, high = (year * 10_000 + 101 for year in YEAR_RANGE)
     return (
-        f"try_strptime(cast(cast(try_cast(trim({c}) as double) as bigint) as varchar), '%Y%m%d')"
+        f"(case when {num} = floor({num}) and {num} >= {low} and {num} < {high} "
+        f"then try_strptime(cast(cast({num} as bigint) as varchar), '%Y%m%d') end)"
     )
 
 
@@ -118,6 +137,8 @@ def _date_ok(text: str) -> bool:
     value = to_float(text)
     if value is None or value != value or value in (float("inf"), float("-inf")) or value != int(value):
         return False
+    if not YEAR_RANGE[0] * 10_000 + 101 <= value < YEAR_RANGE[1] * 10_000 + 101:
+        return False
     try:
         datetime.strptime(str(int(value)), "%Y%m%d")
     except ValueError:
@@ -126,13 +147,22 @@ def _date_ok(text: str) -> bool:
 
 
 def _time_sql(col: str) -> str:
+    """'yyyy-mm-dd hh:mm:ss[.fff]' as a timestamp; null unless it has that shape and a year of YEAR_RANGE."""
+    c = ident(col)
     formats = "[" + ", ".join(sql_str(f) for f in TIME_FORMATS) + "]"
-    return f"try_strptime(trim({ident(col)}), {formats})"
+    low, high = YEAR_RANGE
+    return (
+        f"(case when regexp_full_match({c}, {sql_str(_TIME_RE)}) "
+        f"and cast(left(trim({c}), 4) as integer) between {low} and {high - 1} "
+        f"then try_strptime(trim({c}), {formats}) end)"
+    )
 
 
 def _time_ok(text: str) -> bool:
     from datetime import datetime
 
+    if not re.fullmatch(_TIME_RE, text) or not YEAR_RANGE[0] <= int(text.strip()[:4]) < YEAR_RANGE[1]:
+        return False
     for fmt in TIME_FORMATS:
         try:
             datetime.strptime(text.strip(), fmt)
@@ -142,20 +172,42 @@ def _time_ok(text: str) -> bool:
     return False
 
 
+def _date_check(allow_empty: bool) -> RowCheck:
+    """The `date` column holds a date `_date_sql` reads (or is empty, when allowed)."""
+    empty_ok_sql, empty_ok = (f"not {_empty_sql('date')} and ", lambda f: not _empty(f.get("date"))) if allow_empty \
+        else ("", lambda f: True)
+    return RowCheck(
+        f"{empty_ok_sql}{_date_sql('date')} is null",
+        lambda f: empty_ok(f) and not _date_ok(f.get("date") or ""),
+        lambda f: f"date {f.get('date')!r} is not a whole yyyymmdd between 1970 and 2100",
+    )
+
+
 def _num(f: dict[str, str], col: str) -> float | None:
     return to_float(f.get(col) or "")
 
 
-def _matrix_checks() -> list[RowCheck]:
+def _id_checks(*columns: str) -> list[RowCheck]:
+    """Each column holds an integer >= 0 (negative creator ids are the stand-ins')."""
     checks: list[RowCheck] = []
-    for col in ("user_id", "video_id"):
-        checks.append(
+    for col in columns:
+        checks += [
             RowCheck(
                 f"not {sql_is_int(ident(col))}",
                 lambda f, col=col: not is_int(f.get(col) or ""),
                 lambda f, col=col: f"non-numeric {col} {f.get(col)!r}",
-            )
-        )
+            ),
+            RowCheck(
+                f"{sql_as_int(ident(col))} < 0",
+                lambda f, col=col: (as_int(f.get(col) or "") or 0) < 0,
+                lambda f, col=col: f"negative {col} {f.get(col).strip()}",
+            ),
+        ]
+    return checks
+
+
+def _matrix_checks() -> list[RowCheck]:
+    checks = _id_checks("user_id", "video_id")
     for col in ("play_duration", "video_duration"):
         checks.append(
             RowCheck(
@@ -187,13 +239,9 @@ def _matrix_checks() -> list[RowCheck]:
         RowCheck(
             f"not {_empty_sql('time')} and {_time_sql('time')} is null",
             lambda f: not _empty(f.get("time")) and not _time_ok(f["time"]),
-            lambda f: f"time {f.get('time')!r} is not 'yyyy-mm-dd hh:mm:ss[.fff]'",
+            lambda f: f"time {f.get('time')!r} is not 'yyyy-mm-dd hh:mm:ss[.fff]' between 1970 and 2100",
         ),
-        RowCheck(
-            f"not {_empty_sql('date')} and {_date_sql('date')} is null",
-            lambda f: not _empty(f.get("date")) and not _date_ok(f["date"]),
-            lambda f: f"date {f.get('date')!r} is not yyyymmdd",
-        ),
+        _date_check(allow_empty=True),
         # watch_ratio: garbage text is always an error; NaN/inf/empty only where video_duration > 0.
         RowCheck(
             f"not {_empty_sql('watch_ratio')} and try_cast(trim({ident('watch_ratio')}) as double) is null",
@@ -305,12 +353,7 @@ def load_items(con: duckdb.DuckDBPyConnection, folder: str | Path | None) -> duc
     check_header(path, CATEGORY_COLUMNS)
     src = _read_csv_sql(path)
     feat_re = sql_str(_FEAT_RE.pattern)
-    checks = [
-        RowCheck(
-            f"not {sql_is_int(ident('video_id'))}",
-            lambda f: not is_int(f.get("video_id") or ""),
-            lambda f: f"non-numeric video_id {f.get('video_id')!r}",
-        ),
+    checks = _id_checks("video_id") + [
         RowCheck(
             f"not regexp_full_match(coalesce({ident('feat')}, ''), {feat_re})",
             lambda f: not _FEAT_RE.match(f.get("feat") or ""),
@@ -340,22 +383,23 @@ def load_items(con: duckdb.DuckDBPyConnection, folder: str | Path | None) -> duc
     if daily_path is None:
         return con.sql(
             f"""
-            select *, cast(null as bigint) as author_id, video_id as creator_id, 'video' as creator_kind
+            select *, cast(null as bigint) as author_id, -(video_id + 1) as creator_id, 'video' as creator_kind
             from ({categories})
             """
         )
     header = check_header(daily_path, DAILY_REQUIRED, allow_extra=True)
     daily_src = _read_csv_sql(daily_path)
-    daily_checks = [
-        RowCheck(
-            f"not {sql_is_int(ident(col))}",
-            lambda f, col=col: not is_int(f.get(col) or ""),
-            lambda f, col=col: f"non-numeric {col} {f.get(col)!r}",
-        )
-        for col in DAILY_REQUIRED
-    ]
+    has_date = "date" in header
+    daily_checks = _id_checks(*DAILY_REQUIRED) + ([_date_check(allow_empty=False)] if has_date else [])
     run_row_checks(con, daily_path, daily_src, daily_checks, ",", header=True, quoted=True)
-    order = f"coalesce(try_cast(trim({ident('date')}) as double), 0)" if "date" in header else "0"
+    # one author per video and day, so "the author on the latest day" is one author whatever the row order
+    check_no_duplicates(
+        con, daily_path, daily_src,
+        [sql_as_int(ident("video_id"))] + ([_date_sql("date")] if has_date else []),
+        lambda f: (as_int(f["video_id"]),) + ((to_float(f["date"]),) if has_date else ()),
+        "video_id and date" if has_date else "video_id", ",", header=True, quoted=True,
+    )
+    order = _date_sql("date") if has_date else "0"
     return con.sql(
         f"""
         with categories as ({categories}),

@@ -11,6 +11,7 @@ release date dd-Mon-yyyy, video release date, IMDb URL, 19 genre flags in u.genr
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import duckdb
@@ -61,9 +62,18 @@ def _read_csv_sql(path: Path, columns: tuple[str, ...], delim: str, encoding: st
     )
 
 
+_UTF8_BOM = b"\xef\xbb\xbf"
+
+
 def _open(folder: str | Path | None, name: str, columns: tuple[str, ...]) -> tuple[Path, str]:
     root = require_folder(folder, VAR_NAME, "MovieLens")
     path = require_file(root, name, _ENCODING[name])
+    if _ENCODING[name] == "latin-1":
+        with path.open("rb") as handle:
+            # in a latin-1 file the mark would be three letters of the first id: the file was re-saved as UTF-8
+            if handle.read(len(_UTF8_BOM)) == _UTF8_BOM:
+                raise FeedlabInputError(f"{path}: starts with a UTF-8 byte order mark, but MovieLens writes {name} "
+                                        "in latin-1 (ISO-8859-1): use the original file or save it as latin-1")
     check_field_count(path, _DELIM[name], len(columns), _ENCODING[name])
     return path, _read_csv_sql(path, columns, _DELIM[name], _ENCODING[name])
 
@@ -137,8 +147,13 @@ def _check_listed(con: duckdb.DuckDBPyConnection, folder: str | Path | None, pat
     raise FeedlabInputError(f"{path}: {what} ({unlisted} line{'s' if unlisted > 1 else ''} in all)")
 
 
+#: dd-Mon-yyyy with a four-digit year: DuckDB's and Python's %Y also take '01-Jan-95' as the year 95.
+_DATE_RE = r"\s*\d{1,2}-[A-Za-z]{3}-\d{4}\s*"
+
+
 def _date_ok_sql(column: str) -> str:
-    return f"({column} is null or try_strptime(trim({column}), '%d-%b-%Y') is not null)"
+    return (f"({column} is null or trim({column}) = '' or (regexp_full_match({column}, '{_DATE_RE}') "
+            f"and try_strptime(trim({column}), '%d-%b-%Y') is not null))")
 
 
 def _date_ok_py(text: str) -> bool:
@@ -146,6 +161,8 @@ def _date_ok_py(text: str) -> bool:
 
     if not text.strip():
         return True
+    if not re.fullmatch(_DATE_RE, text):
+        return False
     try:
         datetime.strptime(text.strip(), "%d-%b-%Y")
     except ValueError:

@@ -179,7 +179,8 @@ def fetch_one(con: duckdb.DuckDBPyConnection, path: Path, query: str) -> tuple:
 def iter_rows(
     path: Path, delim: str, encoding: str = "utf-8", header: bool = False, quoted: bool = False
 ) -> Iterator[tuple[int, dict[str, str] | list[str]]]:
-    """(line number, fields) for every non-blank data line, as the loaders' DuckDB reader sees them.
+    """(line number, fields) for every non-empty data line, as the loaders' DuckDB reader sees them: it skips empty
+    lines only (a line of delimiters is a row of nulls to it; a line of spaces has too few fields).
 
     With a header, fields is a dict keyed by column name; quoted=True parses CSV quoting (KuaiRec's "[27, 9]").
     """
@@ -191,7 +192,7 @@ def iter_rows(
             for fields in reader:
                 number = start + 1
                 start = reader.line_num
-                if not fields or all(not f.strip() for f in fields):
+                if not fields:
                     continue
                 if header and names is None:
                     names = [f.strip() for f in fields]
@@ -200,7 +201,7 @@ def iter_rows(
         else:
             names = None
             for number, line in enumerate(handle, start=1):
-                if not line.strip():
+                if not line.rstrip("\r\n"):
                     continue
                 fields = line.rstrip("\r\n").split(delim)
                 if header and names is None:
@@ -372,12 +373,32 @@ def run_row_checks(
         raise FeedlabInputError(f"{path}: file has a header but no data rows" if header else f"{path}: file is empty")
     for check, n_bad in zip(checks, bad_counts):
         if n_bad:
-            hit = first_line_where(path, check.bad_row, delim, encoding, header, quoted)
-            where = f"line {hit[0]}" if hit else "some line"
-            what = check.describe(hit[1]) if hit else "bad value"
             more = f" ({n_bad:,} bad lines in all)" if n_bad > 1 else ""
-            raise FeedlabInputError(f"{path}: {what} on {where}{more}")
+            hit = first_line_where(path, check.bad_row, delim, encoding, header, quoted)
+            if hit:
+                raise FeedlabInputError(f"{path}: {check.describe(hit[1])} on line {hit[0]}{more}")
+            # The Python twin reads the row otherwise than DuckDB (a case nobody foresaw): name the row DuckDB
+            # refused by what it holds, since DuckDB's reader has no line numbers.
+            fields = _first_row_where(con, path, from_sql, check.bad_sql, header)
+            raise FeedlabInputError(f"{path}: {check.describe(fields)} on the line that reads "
+                                    f"{_as_line(fields, delim)!r}{more}")
     return int(n_rows)
+
+
+def _first_row_where(con: duckdb.DuckDBPyConnection, path: Path, from_sql: str, where_sql: str,
+                     header: bool) -> dict[str, str] | list[str]:
+    """The first row DuckDB reads from `from_sql` with `where_sql` true, its nulls as empty fields, shaped as
+    `iter_rows` yields it."""
+    try:
+        relation = con.sql(f"select * from {from_sql} where {where_sql} limit 1")
+        values = ["" if v is None else str(v) for v in relation.fetchone()]
+    except duckdb.Error as error:
+        raise translate_duckdb_error(path, error) from None
+    return dict(zip(relation.columns, values)) if header else values
+
+
+def _as_line(fields: dict[str, str] | list[str], delim: str) -> str:
+    return delim.join(fields.values() if isinstance(fields, dict) else fields)
 
 
 def check_no_duplicates(

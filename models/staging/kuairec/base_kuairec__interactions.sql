@@ -25,7 +25,8 @@ select
     ) - 1 as bigint)                                                        as interaction_id,
     cast(interactions.user_id as bigint)                                    as user_id,
     cast(interactions.video_id as bigint)                                   as item_id,
-    cast(coalesce(items.creator_id, interactions.video_id) as bigint)       as creator_id,
+    cast({{ kuairec_creator_id('items.creator_id', 'interactions.video_id') }} as bigint)
+                                                                            as creator_id,
     cast(items.topic_id as integer)                                         as topic_id,
     cast(interactions.event_at as timestamp)                                as event_at,
     cast(interactions.play_duration_ms / 1000.0 as double)                  as watch_time_s,

@@ -1,10 +1,11 @@
 -- KuaiRec creators in the unified creator shape: authors (item_daily_features.csv) named 'author <id>', and
--- video stand-ins named 'video <video_id>' (every video without the daily file). topic_id is the creator's topic
--- when all its videos share their first tag, else null. Must cover every creator_id of stg_kuairec__items.
+-- video stand-ins named 'video <video_id>' (creator_id -(video_id + 1): every video without a known author).
+-- topic_id is the creator's topic when all its videos share their first tag, else null. Must cover every
+-- creator_id of stg_kuairec__items.
 with items as (
 
     select
-        cast(coalesce(kr_items.creator_id, videos.video_id) as bigint) as creator_id,
+        cast({{ kuairec_creator_id('kr_items.creator_id', 'videos.video_id') }} as bigint) as creator_id,
         coalesce(kr_items.creator_kind, 'video')                       as creator_kind,
         coalesce(kr_items.author_id, videos.video_id)                  as name_id,
         kr_items.topic_id

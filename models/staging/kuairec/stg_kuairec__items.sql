@@ -26,7 +26,8 @@ videos as (
 
 select
     cast(videos.video_id as bigint)                                         as item_id,
-    cast(coalesce(items.creator_id, videos.video_id) as bigint)             as creator_id,
+    cast({{ kuairec_creator_id('items.creator_id', 'videos.video_id') }} as bigint)
+                                                                            as creator_id,
     cast(items.topic_id as integer)                                         as topic_id,
     cast(
         case when items.topic_id is not null

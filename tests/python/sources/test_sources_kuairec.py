@@ -82,7 +82,8 @@ def test_items_without_daily_features_creator_is_the_video(con, kuairec_dir):
     rows = {r["video_id"]: r for r in _rows(kr.load_items(con, kuairec_dir))}
     assert rows[3650]["topic_id"] == 27 and rows[3650]["n_tags"] == 2
     assert rows[7777]["topic_id"] == 0
-    assert all(r["creator_id"] == v and r["creator_kind"] == "video" and r["author_id"] is None for v, r in rows.items())
+    assert all(r["creator_id"] == -(v + 1) and r["creator_kind"] == "video" and r["author_id"] is None
+               for v, r in rows.items())
 
 
 def test_items_with_daily_features_use_authors(con, tmp_path):
@@ -174,7 +175,46 @@ def test_bad_timestamp_and_date(con, kuairec_dir):
     path = _write_matrix(kuairec_dir, [MATRIX_HEADER, GOOD.replace("1593878903.438", "yesterday")])
     assert "timestamp 'yesterday' is not a number of Unix seconds on line 2" in _error(kr.load_interactions, con, kuairec_dir)
     _write_matrix(kuairec_dir, [MATRIX_HEADER, GOOD.replace(",20200705,", ",20201340,")])
-    assert _error(kr.load_interactions, con, kuairec_dir) == f"{path}: date '20201340' is not yyyymmdd on line 2"
+    assert _error(kr.load_interactions, con, kuairec_dir) == (
+        f"{path}: date '20201340' is not a whole yyyymmdd between 1970 and 2100 on line 2")
+
+
+# Without a timestamp the row's time comes from `time` or `date`: each must be a real time of 1970-2100 (DuckDB's and
+# Python's %Y also take a two-digit year, and a cast to bigint would round a fractional date).
+@pytest.mark.parametrize("time, date, message", [
+    ("20-07-05 00:08:23", "", "time '20-07-05 00:08:23' is not 'yyyy-mm-dd hh:mm:ss[.fff]' between 1970 and 2100"),
+    ("1900-07-05 00:08:23", "", "time '1900-07-05 00:08:23' is not 'yyyy-mm-dd hh:mm:ss[.fff]' between 1970 and 2100"),
+    ("", "20200705.5", "date '20200705.5' is not a whole yyyymmdd between 1970 and 2100"),
+    ("", "2020705", "date '2020705' is not a whole yyyymmdd between 1970 and 2100"),
+    ("", "19000705", "date '19000705' is not a whole yyyymmdd between 1970 and 2100"),
+])
+def test_time_and_date_fallbacks_need_a_real_time(con, kuairec_dir, time, date, message):
+    row = f"4,3650,5000,10867,{time},{date},,0.5"
+    path = _write_matrix(kuairec_dir, [MATRIX_HEADER, GOOD, row])
+    assert _error(kr.load_interactions, con, kuairec_dir) == f"{path}: {message} on line 3"
+
+
+@pytest.mark.parametrize("file, lines, message", [
+    ("small_matrix.csv", [MATRIX_HEADER, GOOD.replace("0,3650,", "-3,3650,", 1)], "negative user_id -3"),
+    ("small_matrix.csv", [MATRIX_HEADER, GOOD.replace("0,3650,", "0,-3650,", 1)], "negative video_id -3650"),
+    ("item_categories.csv", ["video_id,feat", '-5,"[1]"'], "negative video_id -5"),
+])
+def test_negative_ids_are_refused(con, kuairec_dir, file, lines, message):
+    """A negative id could pass for a creator stand-in -(video_id + 1)."""
+    path = _write_matrix(kuairec_dir, lines, file)
+    load = kr.load_interactions if file == "small_matrix.csv" else kr.load_items
+    assert _error(load, con, kuairec_dir) == f"{path}: {message} on line 2"
+
+
+def test_blank_lines_before_the_header_are_skipped(con, kuairec_dir):
+    path = kuairec_dir / "small_matrix.csv"
+    path.write_text("\n\n" + path.read_text())
+    assert len(_rows(kr.load_interactions(con, kuairec_dir))) == len(SMALL_ROWS)
+
+
+def test_a_line_of_commas_is_named_by_its_number(con, kuairec_dir):
+    path = _write_matrix(kuairec_dir, [MATRIX_HEADER, GOOD, "", ",,,,,,,"])
+    assert _error(kr.load_interactions, con, kuairec_dir) == f"{path}: non-numeric user_id '' on line 4"
 
 
 def test_duplicate_event(con, kuairec_dir):
@@ -221,12 +261,32 @@ def test_daily_features_need_author(con, tmp_path):
     assert _error(kr.load_items, con, folder).startswith(f"{path}: missing column(s) author_id")
     path.write_text("video_id,date,author_id\n1,20200705,abc\n")
     assert _error(kr.load_items, con, folder) == f"{path}: non-numeric author_id 'abc' on line 2"
+    path.write_text("video_id,date,author_id\n9598,20200705,-3651\n")
+    assert _error(kr.load_items, con, folder) == f"{path}: negative author_id -3651 on line 2"
+
+
+def test_daily_features_need_one_real_date_per_video_and_day(con, tmp_path):
+    """The author is the one on the video's latest date: an unreadable date or two rows of one day would leave it
+    to the row order."""
+    folder = write_kuairec(tmp_path / "kr", daily=True)
+    path = folder / "item_daily_features.csv"
+    path.write_text("video_id,date,author_id\n3650,20200704,100\n3650,2020-07-05,200\n")
+    assert _error(kr.load_items, con, folder) == (
+        f"{path}: date '2020-07-05' is not a whole yyyymmdd between 1970 and 2100 on line 3")
+    path.write_text("video_id,date,author_id\n3650,20200705,100\n3650,20200705.0,200\n")
+    assert _error(kr.load_items, con, folder).startswith(f"{path}: duplicate video_id and date on line 3")
+    path.write_text("video_id,date,author_id\n3650,20200705,200\n3650,20200704,100\n")
+    rows = {r["video_id"]: r for r in _rows(kr.load_items(con, folder))}
+    assert rows[3650]["creator_id"] == 200
 
 
 # --- the dbt models end to end (python landing + SQL staging) ---------------------------------------------------
 
 def test_dbt_build_kuairec_models(tmp_path):
     folder = write_kuairec(tmp_path / "kr", big=True, daily=True)
+    # video 100 appears only in the interactions, and 100 is also an author's id (DAILY)
+    with open(folder / "big_matrix.csv", "a") as big:
+        big.write("3,100,5000,10000,2020-07-04 10:00:00.000,20200704,1593828000.0,0.5\n")
     warehouse = tmp_path / "kuairec.duckdb"
     env = dict(os.environ, FEEDLAB_WAREHOUSE=str(warehouse), DBT_PROFILES_DIR=str(REPO))
     models = ("kr_interactions kr_items base_kuairec__interactions stg_kuairec__interactions "
@@ -241,15 +301,19 @@ def test_dbt_build_kuairec_models(tmp_path):
     with duckdb.connect(str(warehouse), read_only=True) as con:
         counts = {t: con.sql(f"select count(*) from {t}").fetchone()[0] for t in models.split()}
         assert counts == {
-            "kr_interactions": 8, "kr_items": 4, "base_kuairec__interactions": 7, "stg_kuairec__interactions": 7,
-            "stg_kuairec__interaction_sources": 7, "stg_kuairec__items": 4, "stg_kuairec__users": 4,
-            "stg_kuairec__creators": 3,
+            "kr_interactions": 9, "kr_items": 4, "base_kuairec__interactions": 8, "stg_kuairec__interactions": 8,
+            "stg_kuairec__interaction_sources": 8, "stg_kuairec__items": 5, "stg_kuairec__users": 4,
+            "stg_kuairec__creators": 4,
         }
+        assert con.sql("select creator_id from stg_kuairec__items where item_id = 100").fetchall() == [(-101,)]
+        assert con.sql("select creator_id from stg_kuairec__interactions where item_id = 100").fetchall() == [(-101,)]
+        assert con.sql("select creator_name from stg_kuairec__creators where creator_id in (-101, 100) "
+                       "order by creator_id").fetchall() == [("video 100",), ("author 100",)]
         # the event in both files is kept once, as small; the small row without any time is dropped
         sources = dict(con.sql("select source_matrix, count(*) from stg_kuairec__interaction_sources group by 1").fetchall())
-        assert sources == {"small": 5, "big": 2}
+        assert sources == {"small": 5, "big": 3}
         ids = [r[0] for r in con.sql("select interaction_id from stg_kuairec__interactions order by event_at, user_id, item_id").fetchall()]
-        assert ids == list(range(7))
+        assert ids == list(range(8))
         capped = con.sql("select max(watch_ratio), max(completion_rate), count(*) filter (where is_like) from stg_kuairec__interactions").fetchone()
         assert capped == (pytest.approx(3.680868), 1.0, 2)
 

@@ -114,6 +114,20 @@ def test_rating_out_of_range(con, ml_dir, rating):
     assert _error(ml.load_ratings, con, ml_dir) == f"{ml_dir / 'u.data'}: rating {rating} outside 1..5 on line 2"
 
 
+def test_a_line_of_delimiters_is_named_by_its_number(con, ml_dir):
+    """DuckDB reads it as a row of nulls (it skips only empty lines), so the line finder must not skip it."""
+    (ml_dir / "u.data").write_text("1\t1\t5\t874965758\n\n\t\t\t\n")
+    assert _error(ml.load_ratings, con, ml_dir) == f"{ml_dir / 'u.data'}: user_id '' is not a whole number on line 3"
+
+
+def test_a_row_only_duckdb_refuses_is_named_by_its_content(con, ml_dir):
+    """'+-3' is no integer to Python, but DuckDB reads -3: the range check fails in SQL only, and the message
+    quotes the row, since DuckDB's reader has no line numbers."""
+    (ml_dir / "u.data").write_text("1\t1\t5\t874965758\n1\t2\t+-3\t876893171\n")
+    assert _error(ml.load_ratings, con, ml_dir) == (
+        f"{ml_dir / 'u.data'}: rating +-3 outside 1..5 on the line that reads '1\\t2\\t+-3\\t876893171'")
+
+
 def test_non_numeric_rating(con, ml_dir):
     (ml_dir / "u.data").write_text("1\t1\tfive\t874965758\n")
     assert "rating 'five' is not a whole number on line 1" in _error(ml.load_ratings, con, ml_dir)
@@ -133,10 +147,20 @@ def test_same_user_item_at_another_time_is_legal(con, ml_dir):
     assert ml.load_ratings(con, ml_dir).aggregate("count(*)").fetchone() == (2,)
 
 
-def test_bad_release_date(con, ml_dir):
-    text = (ml_dir / "u.item").read_bytes().decode("latin-1").replace("01-Jan-1995", "1995-01-01", 1)
+@pytest.mark.parametrize("name", ["u.user", "u.item"])
+def test_a_latin1_file_saved_as_utf8_with_a_mark_is_named(con, ml_dir, name):
+    path = ml_dir / name
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    load = ml.load_users if name == "u.user" else ml.load_items
+    assert _error(load, con, ml_dir) == (f"{path}: starts with a UTF-8 byte order mark, but MovieLens writes {name} "
+                                         "in latin-1 (ISO-8859-1): use the original file or save it as latin-1")
+
+
+@pytest.mark.parametrize("date", ["1995-01-01", "01-Jan-95"])  # %Y alone would read '95' as the year 95
+def test_bad_release_date(con, ml_dir, date):
+    text = (ml_dir / "u.item").read_bytes().decode("latin-1").replace("01-Jan-1995", date, 1)
     (ml_dir / "u.item").write_bytes(text.encode("latin-1"))
-    assert _error(ml.load_items, con, ml_dir) == f"{ml_dir / 'u.item'}: release date '1995-01-01' is not dd-Mon-yyyy on line 1"
+    assert _error(ml.load_items, con, ml_dir) == f"{ml_dir / 'u.item'}: release date '{date}' is not dd-Mon-yyyy on line 1"
 
 
 def test_bad_genre_flag(con, ml_dir):
