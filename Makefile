@@ -64,5 +64,11 @@ spark-install: $(SPARK_VENV)/bin/.feedlab-spark-installed
 test-spark: install spark-install
 	$(BIN)/python -m pytest tests/python/test_spark_parity.py
 
+# A running build holds warehouse/.building/<dataset>.lock: removing it (and its scratch file) would let a second
+# build start beside the first, so clean refuses while any lock is held.
 clean:
+	@for lock in warehouse/.building/*.lock; do \
+		[ -e "$$lock" ] || continue; \
+		flock -n "$$lock" true || { echo "make clean: a build holds $$lock; wait for it to finish"; exit 1; }; \
+	done
 	rm -rf target logs warehouse/.building

@@ -17,7 +17,7 @@ import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import duckdb
 import yaml
@@ -69,9 +69,23 @@ def check_var_names(dbt_vars: dict[str, Any], dataset: str) -> None:
                          f"DATASET={dbt_vars['dataset']}), not in --vars")
 
 
+def _wal(path: Path) -> Path:
+    return path.with_name(path.name + ".wal")
+
+
 def _remove_with_wal(path: Path) -> None:
-    for stale in (path, path.with_name(path.name + ".wal")):
+    for stale in (path, _wal(path)):
         stale.unlink(missing_ok=True)
+
+
+def _copy_published(published: Path, scratch: Path) -> None:
+    """Copy the published warehouse to the scratch path, first folding in a write-ahead log beside it: a killed
+    in-place ``dbt build`` leaves one with committed changes, which the copy would miss and which DuckDB would
+    replay onto the file published next (rows twice)."""
+    if _wal(published).exists():
+        with duckdb.connect(str(published)) as con:
+            con.execute("checkpoint")
+    shutil.copy2(published, scratch)
 
 
 def run_dbt(args: Sequence[str], warehouse: Path, inherited_fds: Sequence[int] = ()) -> bool:
@@ -142,7 +156,8 @@ def _build_and_publish(dataset: str, dbt_vars: dict[str, Any], published: Path, 
     _remove_with_wal(scratch)
     if published.exists():
         # Incremental models continue from the published state.
-        shutil.copy2(published, scratch)
+        _step("copy the published warehouse", lambda: _copy_published(published, scratch), scratch,
+              f"the previous warehouse {published} is unchanged")
     all_vars = {**dbt_vars, "dataset": dataset}
     dbt_command = [command, "--vars", yaml.safe_dump(all_vars, default_flow_style=True).strip(), *dbt_args]
     started = time.time()
@@ -158,13 +173,27 @@ def _build_and_publish(dataset: str, dbt_vars: dict[str, Any], published: Path, 
         _remove_with_wal(scratch)
         raise SystemExit(f"feedlab: dbt {command} {' '.join(dbt_args)} built no warehouse for data set '{dataset}' "
                          f"(nothing selected, or not a command that builds); {state}.")
-    dropped = drop_stale_relations(scratch, project_relations(manifest))
+    dropped = _step("drop stale relations", lambda: drop_stale_relations(scratch, project_relations(manifest)),
+                    scratch, state)
     if dropped:
         print(f"feedlab: dropped {', '.join(dropped)}: no model of this build makes them (left by an earlier build "
               f"with other vars)")
-    os.replace(scratch, published)
-    export_marts(published, exports_dir(dataset, published.parent))
+    _step("publish", lambda: os.replace(scratch, published), scratch, state)
+    try:
+        export_marts(published, exports_dir(dataset, published.parent))
+    except (OSError, duckdb.Error) as error:
+        raise SystemExit(f"feedlab: the warehouse {published} is published, but its Parquet exports were not "
+                         f"updated (the previous ones are unchanged): {error}") from None
     return published
+
+
+def _step(what: str, action: Callable[[], Any], scratch: Path, state: str) -> Any:
+    """``action()``; a disk or DuckDB error becomes a one-line SystemExit after removing the scratch copy."""
+    try:
+        return action()
+    except (OSError, duckdb.Error) as error:
+        _remove_with_wal(scratch)
+        raise SystemExit(f"feedlab: could not {what} ({error}); {state}.") from None
 
 
 def _chosen_target_path(dbt_args: Sequence[str]) -> str | None:

@@ -40,6 +40,7 @@ BI_MARTS: tuple[str, ...] = (
     "fct_policy_value",
     "fct_seed_reproduction",
     "fct_lorenz_points",
+    "fct_metrics_daily",
 )
 
 

@@ -12,6 +12,13 @@
     {%- if day < 1 %}
         {{ exceptions.raise_compiler_error("var 'as_of_day' must be >= 1 (day 1 is the data set's first day), got " ~ day) }}
     {%- endif %}
+    {#- a day past the data would load everything and then refuse every real day before it -#}
+    {%- if feedlab_dataset() == 'synthetic' and day > var('n_days') | int %}
+        {{ exceptions.raise_compiler_error("var 'as_of_day' is " ~ day ~ ", past the synthetic world's last day (n_days: "
+                                           ~ var('n_days') ~ ")") }}
+    {%- elif day > 2147483647 %}
+        {{ exceptions.raise_compiler_error("var 'as_of_day' is " ~ day ~ ", beyond any day of data (at most 2147483647)") }}
+    {%- endif %}
     {{ return(day) }}
 {% endmacro %}
 

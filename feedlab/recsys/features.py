@@ -2,7 +2,9 @@
 
 All features are computed from one set of interactions ("history") and one reference time per user (the user's
 last event in that history), so the same code builds the training frame (history = rows before each user's cut)
-and the serving frame (history = all training rows) without looking past the reference time of the user.
+and the serving frame (history = all training rows). The user features, the trend windows and the item age stop at
+the user's reference time; the whole-history item counts and means (i_count, i_rank, i_mean, i_engagement) do not:
+with a per-user leave-last-out split they include other users' later training rows, as popularity does.
 """
 from __future__ import annotations
 

@@ -178,3 +178,59 @@ def test_relations_of_models_no_longer_built_are_dropped(tmp_path: Path) -> None
     assert sorted(con.execute("select table_name from information_schema.tables").fetchall()) == [
         ("experiments",), ("fct_kept",), ("stg_kept",)]
     con.close()
+
+
+def _dbt_that_logs(as_of_day: int):
+    """A stand-in for a successful incremental dbt run: adds the days up to ``as_of_day`` missing from the
+    warehouse's table ``log`` and writes a manifest in which ``log`` is a model (so it is no stale relation)."""
+    def run(args, warehouse, **_):
+        with duckdb.connect(str(warehouse)) as con:
+            con.execute("create table if not exists log (day integer)")
+            con.execute(f"insert into log select day from range(1, {as_of_day + 1}) as days (day) "
+                        "where day not in (select day from log)")
+        target = Path(args[args.index("--target-path") + 1])
+        target.mkdir(parents=True, exist_ok=True)
+        (target / "manifest.json").write_text(json.dumps({"nodes": {"model.feedlab.log": {
+            "resource_type": "model", "schema": "main", "name": "log", "config": {"materialized": "incremental"}}}}))
+        return True
+    return run
+
+
+def test_a_write_ahead_log_beside_the_published_file_is_folded_in_once(monkeypatch, tmp_path: Path) -> None:
+    # a killed in-place `dbt build` leaves day 2 committed in synthetic.duckdb.wal only
+    published = tmp_path / "synthetic.duckdb"
+    with duckdb.connect(str(published)) as con:
+        con.execute("create table log (day integer); insert into log values (1)")
+    with duckdb.connect(str(published)) as con:
+        con.execute("pragma disable_checkpoint_on_shutdown; set checkpoint_threshold = '1TB'")
+        con.execute("insert into log values (2)")
+    assert (tmp_path / "synthetic.duckdb.wal").exists()
+    monkeypatch.setattr(build, "run_dbt", _dbt_that_logs(3))
+    monkeypatch.delenv("DBT_TARGET_PATH", raising=False)
+    build.build("synthetic", {}, tmp_path)
+    with duckdb.connect(str(published), read_only=True) as con:
+        assert con.execute("select day from log order by day").fetchall() == [(1,), (2,), (3,)]
+
+
+def test_disk_errors_around_dbt_are_one_line_and_say_what_was_published(monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(build, "run_dbt", _dbt_that_logs(1))
+    monkeypatch.delenv("DBT_TARGET_PATH", raising=False)
+    build.build("synthetic", {}, tmp_path)
+
+    def disk_full(*_args, **_kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(build.shutil, "copy2", disk_full)
+    with pytest.raises(SystemExit, match=r"could not copy the published warehouse \(\[Errno 28\] No space left on "
+                                         r"device\); the previous warehouse .* is unchanged\.$"):
+        build.build("synthetic", {}, tmp_path)
+    assert not (tmp_path / ".building" / "synthetic.duckdb").exists()
+
+    monkeypatch.undo()
+    monkeypatch.setattr(build, "run_dbt", _dbt_that_logs(2))
+    monkeypatch.delenv("DBT_TARGET_PATH", raising=False)
+    monkeypatch.setattr(build, "export_marts", disk_full)
+    with pytest.raises(SystemExit, match="is published, but its Parquet exports were not updated"):
+        build.build("synthetic", {}, tmp_path)
+    with duckdb.connect(str(tmp_path / "synthetic.duckdb"), read_only=True) as con:
+        assert con.execute("select day from log order by day").fetchall() == [(1,), (2,)]

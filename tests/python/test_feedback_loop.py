@@ -132,10 +132,11 @@ def test_replaying_days_loads_each_interaction_once_and_keeps_one_history_row_pe
     assert "OK created" not in output
     assert query(warehouse, "select distinct as_of_day from fct_metrics_daily order by 1") == [(1,), (2,), (3,)]
 
-    # A day that is no whole number >= 1 is named in a one-line error.
-    for bad in ("two", 0):
+    # A day that is no whole number >= 1, or past the world's last day, is named in a one-line error.
+    for bad, message in (("two", "var 'as_of_day' must be"), (0, "var 'as_of_day' must be"),
+                         (11, "var 'as_of_day' is 11, past the synthetic world's last day (n_days: 10)")):
         with pytest.raises(SystemExit, match="dbt build failed"):
             dbt_build("synthetic", {**WORLD, "as_of_day": bad})
         output = capfd.readouterr().out
-        assert "var 'as_of_day' must be" in output and str(bad) in output
+        assert message in output and str(bad) in output
         assert "OK created" not in output
