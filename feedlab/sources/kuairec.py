@@ -92,15 +92,13 @@ def _read_csv_sql(path: Path) -> str:
     """read_csv(...) over a comma-separated file with a header row, every column varchar. The column names come
     from the header line (read here), so DuckDB's sniffer never guesses and a row with a different number of
     fields is reported with its line number."""
+    blank_lines_before_header, first = 0, ""
     with open_text(path) as handle:
-        lines = (line for line in handle)
-        blank_lines_before_header = 0
-        for first in lines:
-            if first.strip():
+        for line in handle:
+            if line.strip():
+                first = line
                 break
             blank_lines_before_header += 1
-        else:
-            first = ""
     names = [name.strip() for name in next(csv.reader([first]))]
     cols = "{" + ", ".join(f"{sql_str(name)}: 'VARCHAR'" for name in names) + "}"
     # DuckDB would take a blank first line for the header and read the header as data
@@ -174,11 +172,10 @@ def _time_ok(text: str) -> bool:
 
 def _date_check(allow_empty: bool) -> RowCheck:
     """The `date` column holds a date `_date_sql` reads (or is empty, when allowed)."""
-    empty_ok_sql, empty_ok = (f"not {_empty_sql('date')} and ", lambda f: not _empty(f.get("date"))) if allow_empty \
-        else ("", lambda f: True)
+    unless_empty_sql = f"not {_empty_sql('date')} and " if allow_empty else ""
     return RowCheck(
-        f"{empty_ok_sql}{_date_sql('date')} is null",
-        lambda f: empty_ok(f) and not _date_ok(f.get("date") or ""),
+        f"{unless_empty_sql}{_date_sql('date')} is null",
+        lambda f: not (allow_empty and _empty(f.get("date"))) and not _date_ok(f.get("date") or ""),
         lambda f: f"date {f.get('date')!r} is not a whole yyyymmdd between 1970 and 2100",
     )
 
