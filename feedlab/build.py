@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
@@ -113,7 +114,9 @@ def build(
     Returns the published warehouse path. Raises SystemExit (naming the untouched warehouse) when dbt fails.
     Unless ``dbt_args`` name a ``--target-path``, dbt's artifacts go to ``.building/target-<dataset>`` beside the
     scratch file: one folder per build the lock allows at a time, so that a build reads its own run_results.json
-    and manifest.json, never those of a build of another data set running beside it.
+    and manifest.json, never those of a build of another data set running beside it. Its log file likewise goes to
+    ``.building/logs-<dataset>`` unless they name a ``--log-path``, and is written as JSON lines, read back for the
+    cause of a failure that left no run results (an error of the on-run-start hooks).
     """
     if dataset not in DATASETS:
         raise SystemExit(f"unknown data set {dataset!r}; choose one of {', '.join(DATASETS)}")
@@ -123,8 +126,11 @@ def build(
     # Same file name in a hidden folder: DuckDB names the catalog after the file, and dbt's views refer to it.
     scratch = warehouse_dir / ".building" / published.name
     scratch.parent.mkdir(exist_ok=True)
-    if _chosen_target_path(dbt_args) is None:
-        dbt_args = [*dbt_args, "--target-path", str(scratch.parent.resolve() / f"target-{dataset}")]
+    for flag, env_var, folder in (("--target-path", "DBT_TARGET_PATH", "target"),
+                                  ("--log-path", "DBT_LOG_PATH", "logs")):
+        if _chosen_path(dbt_args, flag, env_var) is None:
+            dbt_args = [*dbt_args, flag, str(scratch.parent.resolve() / f"{folder}-{dataset}")]
+    dbt_args = [*dbt_args, "--log-format-file", "json"]
     with _only_build(scratch.with_suffix(".lock"), dataset) as lock_fd:
         return _build_and_publish(dataset, dbt_vars, published, scratch, dbt_args, command, lock_fd)
 
@@ -165,7 +171,7 @@ def _build_and_publish(dataset: str, dbt_vars: dict[str, Any], published: Path, 
     state = f"the previous warehouse {published} is unchanged" if published.exists() else "nothing was published"
     if not ok:
         _remove_with_wal(scratch)
-        causes = "; ".join(input_errors(_target_dir(dbt_args), started))
+        causes = "; ".join(input_errors(_target_dir(dbt_args), started) or dbt_errors(_log_dir(dbt_args), started))
         raise SystemExit(f"feedlab: dbt {command} failed for data set '{dataset}'{': ' + causes if causes else ''}; "
                          f"{state}.")
     manifest = _target_dir(dbt_args) / "manifest.json"
@@ -196,14 +202,15 @@ def _step(what: str, action: Callable[[], Any], scratch: Path, state: str) -> An
         raise SystemExit(f"feedlab: could not {what} ({error}); {state}.") from None
 
 
-def _chosen_target_path(dbt_args: Sequence[str]) -> str | None:
-    """The target path the caller chose: the last --target-path of ``dbt_args``, else DBT_TARGET_PATH, else None."""
+def _chosen_path(dbt_args: Sequence[str], flag: str, env_var: str) -> str | None:
+    """The path the caller chose for a dbt ``flag`` (--target-path, --log-path): its last value in ``dbt_args``,
+    else the environment variable ``env_var``, else None."""
     args = list(dbt_args)
-    chosen = os.environ.get("DBT_TARGET_PATH") or None
+    chosen = os.environ.get(env_var) or None
     for i, arg in enumerate(args):
-        if arg == "--target-path" and i + 1 < len(args):
+        if arg == flag and i + 1 < len(args):
             chosen = args[i + 1]
-        elif arg.startswith("--target-path="):
+        elif arg.startswith(flag + "="):
             chosen = arg.split("=", 1)[1]
     return chosen
 
@@ -211,7 +218,12 @@ def _chosen_target_path(dbt_args: Sequence[str]) -> str | None:
 def _target_dir(dbt_args: Sequence[str]) -> Path:
     """Where this dbt run writes its artifacts (run_results.json, manifest.json): the chosen target path, else the
     project's target/ (a relative path is the project's, as dbt reads it)."""
-    return PROJECT_DIR / (_chosen_target_path(dbt_args) or "target")
+    return PROJECT_DIR / (_chosen_path(dbt_args, "--target-path", "DBT_TARGET_PATH") or "target")
+
+
+def _log_dir(dbt_args: Sequence[str]) -> Path:
+    """Where this dbt run writes dbt.log: the chosen log path, else the project's logs/."""
+    return PROJECT_DIR / (_chosen_path(dbt_args, "--log-path", "DBT_LOG_PATH") or "logs")
 
 
 def project_relations(manifest: Path) -> set[tuple[str, str]]:
@@ -263,6 +275,28 @@ def input_errors(target_dir: Path, since: float) -> list[str]:
         if result.get("status") in ("error", "fail") and marker in text:
             messages.append(text.rsplit(marker, 1)[1].strip())
     # several models read the same bad file or var: say each cause once
+    return list(dict.fromkeys(messages))
+
+
+def dbt_errors(log_dir: Path, since: float) -> list[str]:
+    """The first line of every error that ended a dbt command (event MainEncounteredError, e.g. a var refused by an
+    on-run-start hook) in the JSON-lines dbt.log of ``log_dir``, logged at or after ``since`` (a Unix time); dbt
+    writes no run_results.json then. [] when there is none, or the log is not JSON."""
+    log = log_dir / "dbt.log"
+    if not log.is_file() or log.stat().st_mtime < since:
+        return []
+    messages = []
+    for line in log.read_text(errors="replace").splitlines():
+        try:
+            info = json.loads(line)["info"]
+            logged = datetime.fromisoformat(info["ts"]).timestamp()
+        except (ValueError, KeyError, TypeError):
+            continue
+        if info.get("name") == "MainEncounteredError" and logged >= since:
+            # "Encountered an error:" / "Compilation Error in operation ..." / the error itself / where it was raised
+            lines = [text.strip() for text in info.get("msg", "").splitlines() if text.strip()]
+            messages += [text for text in lines if not text.startswith(("Encountered an error", "Compilation Error",
+                                                                        "Runtime Error", ">"))][:1]
     return list(dict.fromkeys(messages))
 
 

@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
@@ -102,6 +103,34 @@ def test_a_failed_build_ends_with_the_bad_input_it_met(monkeypatch, tmp_path: Pa
                                  "nothing was published.")
     # results left by an earlier run are not this run's
     assert build.input_errors(target, time.time() + 60) == []
+
+
+def test_a_failed_hook_ends_the_build_with_its_error(monkeypatch, tmp_path: Path) -> None:
+    # dbt writes no run_results.json when an on-run-start hook fails: the cause comes from its JSON-lines log
+    def log_line(ts: str, name: str, msg: str) -> str:
+        return json.dumps({"info": {"name": name, "level": "error", "ts": ts, "msg": msg}}) + "\n"
+
+    def dbt_that_fails(args, warehouse, **_):
+        assert args[args.index("--log-format-file") + 1] == "json"
+        log_dir = Path(args[args.index("--log-path") + 1])
+        log_dir.mkdir(parents=True, exist_ok=True)
+        now = datetime.now(timezone.utc).isoformat()
+        (log_dir / "dbt.log").write_text(
+            log_line("2020-01-01T00:00:00Z", "MainEncounteredError", "Encountered an error:\nan earlier run's error")
+            + "not json\n"
+            + log_line(now, "MainEncounteredError",
+                       "Encountered an error:\nCompilation Error in operation feedlab-on-run-start-0 "
+                       "(./dbt_project.yml)\n  var 'n_users' must be a whole number >= 2, got -5\n  \n"
+                       "  > in macro whole_number_var (macros/check_vars.sql)"))
+        return False
+
+    monkeypatch.setattr(build, "run_dbt", dbt_that_fails)
+    monkeypatch.delenv("DBT_LOG_PATH", raising=False)
+    with pytest.raises(SystemExit) as failed:
+        build.build("synthetic", {}, tmp_path)
+    assert str(failed.value) == ("feedlab: dbt build failed for data set 'synthetic': var 'n_users' must be a whole "
+                                 "number >= 2, got -5; nothing was published.")
+    assert (tmp_path / ".building" / "logs-synthetic" / "dbt.log").is_file()
 
 
 def test_each_cause_is_said_once(tmp_path: Path) -> None:
