@@ -57,6 +57,8 @@ from feedlab.sources.validation import (
     sql_str,
     to_float,
     unix_seconds_check,
+    YEAR_RANGE,
+    YEAR_RANGE_TEXT,
 )
 
 VAR_NAME = "kuairec_path"
@@ -68,8 +70,6 @@ BEIJING_UTC_OFFSET_HOURS = 8
 TIME_FORMATS = ("%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S")
 #: DuckDB's and Python's %Y both take fewer than four digits ('20-07-05' is year 20): the shape is checked first.
 _TIME_RE = r"\s*\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d+)?\s*"
-#: The years a `time` or `date` may have, as a Unix `timestamp` (validation.UNIX_SECONDS_RANGE): 1970 to 2099.
-YEAR_RANGE = (1970, 2100)
 _FEAT_RE = re.compile(r"^\s*\[\s*(\d+(\s*,\s*\d+)*)?\s*\]\s*$")
 #: KuaiRec tags its videos with 31 tags, ids 0-30; a larger id is a corrupted or foreign file, and would otherwise
 #: become a topic no other KuaiRec video has (or overflow the integer topic_id).
@@ -176,7 +176,7 @@ def _date_check(allow_empty: bool) -> RowCheck:
     return RowCheck(
         f"{unless_empty_sql}{_date_sql('date')} is null",
         lambda f: not (allow_empty and _empty(f.get("date"))) and not _date_ok(f.get("date") or ""),
-        lambda f: f"date {f.get('date')!r} is not a whole yyyymmdd between 1970 and 2100",
+        lambda f: f"date {f.get('date')!r} is not a whole yyyymmdd {YEAR_RANGE_TEXT}",
     )
 
 
@@ -236,7 +236,7 @@ def _matrix_checks() -> list[RowCheck]:
         RowCheck(
             f"not {_empty_sql('time')} and {_time_sql('time')} is null",
             lambda f: not _empty(f.get("time")) and not _time_ok(f["time"]),
-            lambda f: f"time {f.get('time')!r} is not 'yyyy-mm-dd hh:mm:ss[.fff]' between 1970 and 2100",
+            lambda f: f"time {f.get('time')!r} is not 'yyyy-mm-dd hh:mm:ss[.fff]' {YEAR_RANGE_TEXT}",
         ),
         _date_check(allow_empty=True),
         # watch_ratio: garbage text is always an error; NaN/inf/empty only where video_duration > 0.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import re
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterator, Sequence, TextIO
 
@@ -252,9 +253,14 @@ _INT64 = (-(2**63), 2**63 - 1)
 _EXACT_DOUBLE_INT = 2**53
 
 
-#: Unix seconds a data set's event may carry: 1970-01-01 up to (not including) 2100-01-01 UTC. A time in
-#: milliseconds (1.6e12 for 2020) or a negative one is refused instead of landing in the year 52489 or 1969.
-UNIX_SECONDS_RANGE = (0, 4_102_444_800)
+#: The years a data set's event may fall in: 1970 up to (not including) 2100, whether written as a date, a time or
+#: Unix seconds. A time in milliseconds (1.6e12 for 2020) or a negative one is refused instead of landing in the
+#: year 52489 or 1969, a two-digit year instead of landing in the year 20.
+YEAR_RANGE = (1970, 2100)
+#: YEAR_RANGE as Unix seconds (UTC): (0, 4_102_444_800).
+UNIX_SECONDS_RANGE = tuple(int(datetime(year, 1, 1, tzinfo=timezone.utc).timestamp()) for year in YEAR_RANGE)
+#: How the messages say YEAR_RANGE.
+YEAR_RANGE_TEXT = f"between {YEAR_RANGE[0]} and {YEAR_RANGE[1]}"
 
 
 def unix_seconds_check(value_sql: str, value_py: Callable[[dict[str, str] | list[str]], float | None],
@@ -270,7 +276,7 @@ def unix_seconds_check(value_sql: str, value_py: Callable[[dict[str, str] | list
     return RowCheck(
         f"{value_sql} is not null and not ({value_sql} >= {low} and {value_sql} < {high})",
         bad,
-        lambda f: f"{label} {text(f).strip()} is not a time in Unix seconds between 1970 and 2100 "
+        lambda f: f"{label} {text(f).strip()} is not a time in Unix seconds {YEAR_RANGE_TEXT} "
                   f"(milliseconds? a negative time?)",
     )
 
