@@ -356,6 +356,30 @@ def serve(retriever: Retriever, ranker: FittedRanker, rows: np.ndarray, length: 
     return r, c, score
 
 
+def train_ranker(enc: Interactions, topic: np.ndarray, length: np.ndarray, cfg: RetrievalConfig, objective: str,
+                 watch: bool, n_holdout: int, params: dict[str, Any], n_rounds: int
+                 ) -> tuple[FittedRanker, np.ndarray]:
+    """The re-ranker of :func:`recommend_two_stage_lgbm`, trained on examples from an in-training split.
+
+    ``watch``: learn watch time (graded for lambdarank; for regression, the watch ratio boosted from the affinity
+    estimate), else presence. Returns the ranker (``booster`` None when no held-out row gave a usable label: serve
+    in retrieval order) and the training target, float64 of shape (n_training_pairs,).
+    """
+    gain = base = None
+    if watch:
+        examples, target = watch_examples(enc, topic, length, cfg, n_holdout)
+        examples = Candidates(examples.rows, examples.cols, examples.features.drop(columns="retrieval_rank"))
+        if objective == "lambdarank":
+            target, gain = watch_grades(target), np.arange(GRADES + 1, dtype=np.float64)
+        else:  # regression on the watch ratio, boosted from the affinity estimate; served as ratio x length
+            target = target / length_scale(length)[examples.cols]
+            base = affinity_ratio(examples, length)
+    else:
+        examples, target = training_examples(enc, topic, length, cfg, n_holdout)
+    booster = None if target.sum() == 0 else fit_ranker(examples, target, params, n_rounds, gain, base)
+    return FittedRanker(booster, drop_rank=watch, from_affinity=base is not None), target
+
+
 def recommend_two_stage_lgbm(train: pd.DataFrame, users: Any, k: int = 10, *, items: pd.DataFrame | None = None,
                              servable: Any = None, objective: str = "auto", label: str = "presence",
                              n_candidates: int = 100, n_affinity: int | None = None, n_holdout: int | None = None,
@@ -431,26 +455,14 @@ def recommend_two_stage_lgbm(train: pd.DataFrame, users: Any, k: int = 10, *, it
     cfg = RetrievalConfig(n_candidates=max(n_candidates, k), ease_l2=ease_l2, n_components=n_components,
                           random_state=random_state, n_affinity=max(n_affinity, 0))
     params = lgbm_params(objective, random_state, num_threads, learning_rate=learning_rate)
-    gain = base = None
     with ThreadPoolExecutor(max_workers=1) as background:
         # The serving retriever (its own SVD fit on every row, mostly single-threaded sparse products) is built
         # while the ranker's examples are built and it trains, so the two overlap on two cores.
         serving = background.submit(Retriever, enc, topic, length, cfg)
-        if watch:
-            examples, target = watch_examples(enc, topic, length, cfg, n_holdout)
-            examples = Candidates(examples.rows, examples.cols, examples.features.drop(columns="retrieval_rank"))
-            if objective == "lambdarank":
-                target, gain = watch_grades(target), np.arange(GRADES + 1, dtype=np.float64)
-            else:  # regression on the watch ratio, boosted from the affinity estimate; served as ratio x length
-                target = target / length_scale(length)[examples.cols]
-                base = affinity_ratio(examples, length)
-        else:
-            examples, target = training_examples(enc, topic, length, cfg, n_holdout)
-        fallback = bool(target.sum() == 0)
-        booster = None if fallback else fit_ranker(examples, target, params, n_rounds, gain, base)
+        ranker, target = train_ranker(enc, topic, length, cfg, objective, watch, n_holdout, params, n_rounds)
         trained = time.perf_counter()
         retriever = serving.result()
-    ranker = FittedRanker(booster, drop_rank=watch, from_affinity=base is not None)
+    fallback = ranker.booster is None
     r, c, score = serve(retriever, ranker, rows, length, k, servable_columns(enc, servable), n_jobs=all_cores())
     recs = recs_frame("two_stage_lgbm", enc, r, c, score)
     info_params = {"objective": objective, "label": label, "n_candidates": cfg.n_candidates,
