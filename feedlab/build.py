@@ -262,9 +262,10 @@ def drop_stale_relations(warehouse: Path, keep: set[tuple[str, str]]) -> list[st
 
 
 def input_errors(target_dir: Path, since: float) -> list[str]:
-    """The bad-input messages (FeedlabInputError: a file, column or row named) of the failed nodes in the
-    run_results.json that dbt wrote into ``target_dir`` at or after ``since`` (a Unix time), so that the build's
-    last line says what is wrong with the input instead of leaving it inside dbt's report. [] when there is none."""
+    """The bad-input messages (FeedlabInputError: a file, column, row or var named; raised by a loader, or in SQL by
+    macro query_error) of the failed nodes in the run_results.json that dbt wrote into ``target_dir`` at or after
+    ``since`` (a Unix time), so that the build's last line says what is wrong with the input instead of leaving it
+    inside dbt's report. [] when there is none."""
     results = target_dir / "run_results.json"
     if not results.is_file() or results.stat().st_mtime < since:
         return []

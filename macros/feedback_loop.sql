@@ -12,7 +12,8 @@
     {%- if day < 1 %}
         {{ exceptions.raise_compiler_error("var 'as_of_day' must be >= 1 (day 1 is the data set's first day), got " ~ day) }}
     {%- endif %}
-    {#- a day past the data would load everything and then refuse every real day before it -#}
+    {#- a day past the data would load everything and then refuse every real day before it (a file data set's last
+        day is known only to its data: int_interaction_log checks that one) -#}
     {%- if feedlab_dataset() == 'synthetic' and day > var('n_days') | int %}
         {{ exceptions.raise_compiler_error("var 'as_of_day' is " ~ day ~ ", past the synthetic world's last day (n_days: "
                                            ~ var('n_days') ~ ")") }}

@@ -11,7 +11,9 @@
     as_of_day N: incremental; a run loads the rows with event_day <= N that are not in the table yet (delete+insert on
     interaction_id, so re-running a day inserts nothing twice). Going back to a day below the highest day already
     in this warehouse, or with other data-set vars, is refused before any node runs (macro feedback_loop_guard, an
-    on-run-start hook) unless `--full-refresh` restarts the replay at day N.
+    on-run-start hook) unless `--full-refresh` restarts the replay at day N. A day past the data is refused too: past
+    the synthetic world's n_days on compiling, past a file data set's last day of interactions here (CTE
+    loaded_through), since it would load every row and then refuse each real day after it.
 -#}
 {%- set as_of_day = feedback_as_of_day() %}
 
@@ -55,6 +57,23 @@ dated as (
     cross join anchor
 
 )
+{%- if as_of_day is not none and dataset != 'synthetic' %},
+
+loaded_through as (
+
+    select
+        case
+            when max(event_day) >= {{ as_of_day }} then {{ as_of_day }}
+            else {{ query_error(dbt.concat([
+                "'var as_of_day is " ~ as_of_day ~ ", past the last day of the " ~ dataset ~ " interactions (day '",
+                "cast(max(event_day) as " ~ dbt.type_string() ~ ")",
+                "')'",
+            ])) }}
+        end as day
+    from dated
+
+)
+{%- endif %}
 
 select
     *,
@@ -63,7 +82,7 @@ select
 from dated
 where 1 = 1
     {%- if as_of_day is not none %}
-    and event_day <= {{ as_of_day }}
+    and event_day <= {{ as_of_day if dataset == 'synthetic' else '(select day from loaded_through)' }}
     {%- endif %}
     {%- if is_incremental() %}
     and interaction_id not in (select interaction_id from {{ this }})

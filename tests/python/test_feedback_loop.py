@@ -140,3 +140,22 @@ def test_replaying_days_loads_each_interaction_once_and_keeps_one_history_row_pe
         output = capfd.readouterr().out
         assert message in output and str(bad) in output
         assert "OK created" not in output
+
+
+def test_a_day_past_a_file_data_sets_last_day_is_refused_by_its_number(dbt_build, ml100k_dir, tmp_path):
+    # Loaded, it would take every interaction and then refuse each real day after it (days only move forward).
+    folder = tmp_path / "ml-100k-three-days"
+    folder.mkdir()
+    for name in ("u.item", "u.user"):
+        (folder / name).write_bytes((ml100k_dir / name).read_bytes())
+    first_day = 946720800  # 2000-01-01 10:00 UTC
+    (folder / "u.data").write_text("".join(f"{user}\t{item + day}\t4\t{first_day + 86400 * day}\n"
+                                           for day in range(3) for user, item in ((1, 1), (2, 5))))
+    movielens = {"movielens_path": str(folder)}
+    with pytest.raises(SystemExit) as refused:
+        dbt_build("movielens", {**movielens, "as_of_day": 4}, select=["+int_interaction_log"])
+    assert "var as_of_day is 4, past the last day of the movielens interactions (day 3)" in str(refused.value)
+    assert "nothing was published" in str(refused.value)
+
+    warehouse = dbt_build("movielens", {**movielens, "as_of_day": 3}, select=["+int_interaction_log"])
+    assert query(warehouse, "select count(*), max(event_day) from int_interaction_log") == [(6, 3)]
