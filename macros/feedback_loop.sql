@@ -23,7 +23,7 @@
     {{ return(day) }}
 {% endmacro %}
 
-{#- What the interactions depend on besides the files' contents: the data set and its vars, as a dict. -#}
+{#- What the interactions depend on: the data set and its vars, and for a file data set its folder's listing, as a dict. -#}
 {% macro feedback_source_vars() %}
     {%- set dataset = feedlab_dataset() %}
     {%- set source_vars = {'dataset': dataset} %}
@@ -33,13 +33,29 @@
             {%- do source_vars.update({name: var(name) | string}) %}
         {%- endfor %}
     {%- elif dataset == 'movielens' %}
-        {%- do source_vars.update({'movielens_path': var('movielens_path') | string}) %}
+        {%- do source_vars.update({'movielens_path': var('movielens_path') | string,
+                                   'movielens_files': feedback_folder_files(var('movielens_path'))}) %}
     {%- else %}
         {%- for name in ['kuairec_path', 'kuairec_use_big_matrix', 'kuairec_watch_ratio_cap'] %}
             {%- do source_vars.update({name: var(name) | string}) %}
         {%- endfor %}
+        {%- do source_vars.update({'kuairec_files': feedback_folder_files(var('kuairec_path'))}) %}
     {%- endif %}
     {{ return(source_vars) }}
+{% endmacro %}
+
+{#- md5 of the listing of a file data set's folder (each file's name, size and modification time), so that a replay
+    notices files replaced under the same path without reading them. DuckDB lists the folder; on Spark, and while
+    dbt parses, it is '' (the path alone then stands for the files). -#}
+{% macro feedback_folder_files(folder) %}
+    {%- if not execute or target.type != 'duckdb' or not (folder | string | trim) %}{{ return('') }}{% endif %}
+    {%- set pattern = "'" ~ ((folder | string | trim).rstrip('/') ~ '/*') | replace("'", "''") ~ "'" %}
+    {#- glob first: read_blob fails on a pattern that matches nothing, and a missing folder is the loader's to name -#}
+    {%- if run_query("select count(*) from glob(" ~ pattern ~ ")").rows[0][0] == 0 %}{{ return('') }}{% endif %}
+    {%- set listing = run_query(
+        "select string_agg(concat_ws(' ', filename, size, epoch_us(last_modified)), chr(10) order by filename) "
+        ~ "from read_blob(" ~ pattern ~ ")").rows[0][0] %}
+    {{ return(local_md5(listing)) }}
 {% endmacro %}
 
 {#- md5 of feedback_source_vars(), stored in int_interaction_log: a replay must not continue with another world. -#}

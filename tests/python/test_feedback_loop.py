@@ -142,7 +142,7 @@ def test_replaying_days_loads_each_interaction_once_and_keeps_one_history_row_pe
         assert "OK created" not in output
 
 
-def test_a_day_past_a_file_data_sets_last_day_is_refused_by_its_number(dbt_build, ml100k_dir, tmp_path):
+def test_a_file_data_sets_replay_refuses_a_day_past_its_data_and_replaced_files(dbt_build, ml100k_dir, tmp_path):
     # Loaded, it would take every interaction and then refuse each real day after it (days only move forward).
     folder = tmp_path / "ml-100k-three-days"
     folder.mkdir()
@@ -159,3 +159,10 @@ def test_a_day_past_a_file_data_sets_last_day_is_refused_by_its_number(dbt_build
 
     warehouse = dbt_build("movielens", {**movielens, "as_of_day": 3}, select=["+int_interaction_log"])
     assert query(warehouse, "select count(*), max(event_day) from int_interaction_log") == [(6, 3)]
+    # The same day again over the same files continues the replay; files replaced under the same path do not.
+    dbt_build("movielens", {**movielens, "as_of_day": 3}, select=["+int_interaction_log"])
+    with (folder / "u.data").open("a") as ratings:
+        ratings.write(f"3\t9\t4\t{first_day + 86400 * 2}\n")
+    with pytest.raises(SystemExit, match="come from another source"):
+        dbt_build("movielens", {**movielens, "as_of_day": 3}, select=["+int_interaction_log"])
+    assert query(warehouse, "select count(*) from int_interaction_log") == [(6,)]
