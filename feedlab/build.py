@@ -171,7 +171,8 @@ def _build_and_publish(dataset: str, dbt_vars: dict[str, Any], published: Path, 
     state = f"the previous warehouse {published} is unchanged" if published.exists() else "nothing was published"
     if not ok:
         _remove_with_wal(scratch)
-        causes = "; ".join(input_errors(_target_dir(dbt_args), started) or dbt_errors(_log_dir(dbt_args), started))
+        causes = "; ".join(cause.rstrip(".") for cause in  # the line goes on after each cause
+                           input_errors(_target_dir(dbt_args), started) or dbt_errors(_log_dir(dbt_args), started))
         raise SystemExit(f"feedlab: dbt {command} failed for data set '{dataset}'{': ' + causes if causes else ''}; "
                          f"{state}.")
     manifest = _target_dir(dbt_args) / "manifest.json"

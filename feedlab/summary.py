@@ -113,13 +113,23 @@ def best_value_line(con: duckdb.DuckDBPyConnection, tables: set[str], dataset: s
     )
 
 
+def replay_day(con: duckdb.DuckDBPyConnection, tables: set[str]) -> int | None:
+    """The last as_of_day of a day-by-day replay (int_interaction_log.loaded_as_of_day), or None for a build over the
+    whole history (a snapshot, not one day of a replay)."""
+    if "int_interaction_log" not in tables:
+        return None
+    return con.sql("select max(loaded_as_of_day) from int_interaction_log").fetchone()[0]
+
+
 def summarize(warehouse: Path | str, metric: str | None = None) -> str:
     """The whole summary as text (what ``main`` prints)."""
     con = connect_readonly(warehouse)
     try:
         tables = existing_tables(con)
         dataset = dataset_name(con, warehouse)
-        lines = [f"feedlab summary: data set {dataset} ({warehouse})", ""]
+        day = replay_day(con, tables)
+        replay = f", day-by-day replay through as_of_day {day}: every figure is that day's" if day is not None else ""
+        lines = [f"feedlab summary: data set {dataset}{replay} ({warehouse})", ""]
         lines += experiment_lines(con, tables, metric)
         lines.append("")
         lines.append(best_offline_line(con, tables))

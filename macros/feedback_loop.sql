@@ -101,8 +101,8 @@
         {{ exceptions.raise_compiler_error(
             "feedback loop: as_of_day " ~ as_of_day ~ " is before day " ~ highest_day.day ~ ", the latest day already "
             ~ "in this warehouse (" ~ highest_day.table ~ "). Days only move forward; to replay from day " ~ as_of_day
-            ~ " rebuild with --full-refresh (make build DBT_ARGS=--full-refresh; this drops the metrics history of"
-            ~ " later days)."
+            ~ " rebuild with --full-refresh (make build VARS=\"{as_of_day: " ~ as_of_day ~ "}\" DBT_ARGS=--full-refresh;"
+            ~ " this drops the metrics history of later days)"
         ) }}
     {%- endif %}
     {%- if log is not none %}

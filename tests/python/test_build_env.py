@@ -120,7 +120,7 @@ def test_a_failed_hook_ends_the_build_with_its_error(monkeypatch, tmp_path: Path
             + "not json\n"
             + log_line(now, "MainEncounteredError",
                        "Encountered an error:\nCompilation Error in operation feedlab-on-run-start-0 "
-                       "(./dbt_project.yml)\n  var 'n_users' must be a whole number >= 2, got -5\n  \n"
+                       "(./dbt_project.yml)\n  var 'n_users' must be a whole number >= 2, got -5.\n  \n"
                        "  > in macro whole_number_var (macros/check_vars.sql)"))
         return False
 
@@ -128,6 +128,7 @@ def test_a_failed_hook_ends_the_build_with_its_error(monkeypatch, tmp_path: Path
     monkeypatch.delenv("DBT_LOG_PATH", raising=False)
     with pytest.raises(SystemExit) as failed:
         build.build("synthetic", {}, tmp_path)
+    # the message's own full stop is dropped, since the line goes on
     assert str(failed.value) == ("feedlab: dbt build failed for data set 'synthetic': var 'n_users' must be a whole "
                                  "number >= 2, got -5; nothing was published.")
     assert (tmp_path / ".building" / "logs-synthetic" / "dbt.log").is_file()

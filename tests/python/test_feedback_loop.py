@@ -108,7 +108,7 @@ def test_replaying_days_loads_each_interaction_once_and_keeps_one_history_row_pe
         dbt_build("synthetic", {**WORLD, "as_of_day": 2})
     output = capfd.readouterr().out
     assert "as_of_day 2 is before day 3" in output
-    assert "--full-refresh" in output
+    assert 'make build VARS="{as_of_day: 2}" DBT_ARGS=--full-refresh' in output
     # Refused by the on-run-start guard, before any node: on Spark, whose tables are written in place, nothing
     # else may have been rebuilt either.
     assert "OK created" not in output

@@ -72,6 +72,15 @@ def test_absent_marts_are_reported_not_fatal(warehouse: Path, tmp_path: Path) ->
     assert "Best policy by policy value: fct_policy_value is not in this warehouse." in out
 
 
+def test_a_replay_says_its_day_in_the_header(warehouse: Path, tmp_path: Path) -> None:
+    replayed = copy_warehouse(warehouse, tmp_path)
+    with duckdb.connect(str(replayed)) as con:
+        con.execute("update int_interaction_log set loaded_as_of_day = least(event_day, 3)")
+    assert summary.summarize(replayed).splitlines()[0] == (
+        f"feedlab summary: data set synthetic, day-by-day replay through as_of_day 3: every figure is that day's "
+        f"({replayed})")
+
+
 def test_srm_absent_and_metric_option(warehouse: Path, tmp_path: Path) -> None:
     partial = copy_warehouse(warehouse, tmp_path)
     with duckdb.connect(str(partial)) as con:
