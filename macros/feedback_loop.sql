@@ -23,7 +23,8 @@
     {{ return(day) }}
 {% endmacro %}
 
-{#- What the interactions depend on: the data set and its vars, and for a file data set its folder's listing, as a dict. -#}
+{#- What the interactions depend on: the data set and its vars, and for a file data set its folder's listing, as a
+    dict. -#}
 {% macro feedback_source_vars() %}
     {%- set dataset = feedlab_dataset() %}
     {%- set source_vars = {'dataset': dataset} %}
@@ -101,7 +102,8 @@
         {{ exceptions.raise_compiler_error(
             "feedback loop: as_of_day " ~ as_of_day ~ " is before day " ~ highest_day.day ~ ", the latest day already "
             ~ "in this warehouse (" ~ highest_day.table ~ "). Days only move forward; to replay from day " ~ as_of_day
-            ~ " rebuild with --full-refresh (make build VARS=\"{as_of_day: " ~ as_of_day ~ "}\" DBT_ARGS=--full-refresh;"
+            ~ " rebuild with --full-refresh (make build VARS=\"{as_of_day: " ~ as_of_day
+            ~ "}\" DBT_ARGS=--full-refresh;"
             ~ " this drops the metrics history of later days)"
         ) }}
     {%- endif %}

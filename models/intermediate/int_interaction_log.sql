@@ -10,10 +10,10 @@
     behaviour before the feedback loop existed, whatever the world's vars.
     as_of_day N: incremental; a run loads the rows with event_day <= N that are not in the table yet (delete+insert on
     interaction_id, so re-running a day inserts nothing twice). Going back to a day below the highest day already
-    in this warehouse, or with other data-set vars or files, is refused before any node runs (macro feedback_loop_guard, an
-    on-run-start hook) unless `--full-refresh` restarts the replay at day N. A day past the data is refused too: past
-    the synthetic world's n_days on compiling, past a file data set's last day of interactions here (CTE
-    loaded_through), since it would load every row and then refuse each real day after it.
+    in this warehouse, or with other data-set vars or files, is refused before any node runs (macro
+    feedback_loop_guard, an on-run-start hook) unless `--full-refresh` restarts the replay at day N. A day past the
+    data is refused too: past the synthetic world's n_days on compiling, past a file data set's last day of
+    interactions here (CTE loaded_through), since it would load every row and then refuse each real day after it.
 -#}
 {%- set as_of_day = feedback_as_of_day() %}
 
