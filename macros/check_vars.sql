@@ -21,6 +21,9 @@
         {%- do number_var(name, 0, 1) %}
     {%- endfor %}
     {%- do number_var('noise_sd', 0, none) %}
+    {%- if number_var('temporal_test_share', 0, 1, above_minimum=true) == 1 %}
+        {{ exceptions.raise_compiler_error("var 'temporal_test_share' must be below 1: the split needs training rows") }}
+    {%- endif %}
     {%- do number_var('kuairec_watch_ratio_cap', 0, none, above_minimum=true) %}
     {%- for name in ['engagement_weight_watch_time', 'engagement_weight_completion', 'engagement_weight_share',
                      'engagement_weight_like'] %}
@@ -32,6 +35,7 @@
     {%- endfor %}
     {%- for name, choices in [('svd_value', ['auto', 'binary', 'value']),
                               ('lgbm_label', ['auto', 'presence', 'watch_time']),
+                              ('split_protocol', ['leave_last_out', 'temporal']),
                               ('lgbm_objective', ['auto', 'lambdarank', 'binary', 'regression'])] %}
         {%- if var(name) not in choices %}
             {{ exceptions.raise_compiler_error("var '" ~ name ~ "' must be one of " ~ choices | join(', ') ~ ", got "

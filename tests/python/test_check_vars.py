@@ -41,6 +41,9 @@ def run_operation(tmp_path: Path, macro: str, dbt_vars: dict) -> subprocess.Comp
     ({"seed_compat": "false"}, "var 'seed_compat' must be true or false, got \"false\""),
     ({"lgbm_objective": "ranking"},
      "var 'lgbm_objective' must be one of auto, lambdarank, binary, regression, got \"ranking\""),
+    ({"split_protocol": "global"}, "var 'split_protocol' must be one of leave_last_out, temporal, got \"global\""),
+    ({"temporal_test_share": 0}, "var 'temporal_test_share' must be a number > 0 and <= 1, got 0"),
+    ({"temporal_test_share": 1}, "var 'temporal_test_share' must be below 1: the split needs training rows"),
     # checked at parse time by the models that loop over them, before any hook
     ({"top_k": 20}, "var 'metric_cutoffs' must hold whole numbers from 1 to var 'top_k' (20), got 50; a list cut at "
                     "top_k scores the same at every larger K, so lower metric_cutoffs with top_k"),

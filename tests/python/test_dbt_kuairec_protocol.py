@@ -88,6 +88,8 @@ def test_leave_last_out_default_builds_the_whole_warehouse(dbt_build, kuairec_fo
      "big_to_small applies to dataset kuairec only (dataset is synthetic)"),
     ("kuairec", {"kuairec_protocol": "newest_day"},
      "var 'kuairec_protocol' is 'newest_day'; expected one of leave_last_out, big_to_small"),
+    ("kuairec", {"kuairec_protocol": "big_to_small", "kuairec_use_big_matrix": True, "split_protocol": "temporal"},
+     "big_to_small is a split of its own: it cannot be combined with split_protocol temporal"),
 ])
 def test_protocol_misuse_is_refused_by_name(dbt_build, kuairec_folder, capfd, dataset, dbt_vars, message):
     with pytest.raises(SystemExit, match="dbt build failed"):

@@ -87,3 +87,23 @@ def test_a_bad_file_stops_the_build_with_its_line_as_the_last_word(dbt_build, ml
         f"feedlab: dbt build failed for data set 'movielens': {folder / 'u.data'}: unix timestamp 874965758000 is "
         "not a time in Unix seconds between 1970 and 2100 (milliseconds? a negative time?) on line 2; nothing was "
         "published.")
+
+
+def test_a_temporal_split_trains_only_on_rows_before_its_cut(dbt_build, ml100k_dir):
+    warehouse = dbt_build("movielens", {"movielens_path": str(ml100k_dir), "split_protocol": "temporal",
+                                        "python_policies": ["svd"]}, select=["+fct_offline_metrics"])
+    [(last_train, first_held_out, held_out_share)] = query(
+        warehouse, "select max(event_at) filter (where split = 'train'), min(event_at) filter (where split <> 'train'), "
+                   "avg(cast(split <> 'train' as double)) from int_split")
+    assert last_train < first_held_out
+    assert 0.09 <= held_out_share <= 0.11  # temporal_test_share 0.1, ties on the cut's time kept in training
+    trained = "exists (select 1 from int_split as t where t.split = 'train' and t.user_id = s.user_id)"
+    assert query(warehouse, f"select count(*) filter (where split = 'test' and not {trained}), "
+                            f"count(*) filter (where split = 'holdout' and {trained}), "
+                            f"count(*) filter (where split = 'test') from int_split as s")[0][:2] == (0, 0)
+    relevant_users = query(warehouse, "select count(distinct user_id) from int_split as s where split = 'test' and "
+                                      "not exists (select 1 from int_split as t where t.split = 'train' "
+                                      "and t.user_id = s.user_id and t.item_id = s.item_id)")[0][0]
+    evaluated = dict(query(warehouse, "select policy, n_users_evaluated from fct_offline_metrics where k = 10"))
+    assert relevant_users > 0 and evaluated == {"popularity": relevant_users, "popularity_engagement": relevant_users,
+                                                "random": relevant_users, "svd": relevant_users}
