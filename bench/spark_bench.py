@@ -1,13 +1,18 @@
 """`make bench`, Spark part: build time of the synthetic 1× and 10× worlds on Spark (dbt-spark) next to DuckDB's.
 
-Usage: python bench/spark_bench.py [--scales 1 10] [--out bench/results] [--name spark] [--timeout SECONDS]
+Usage: python bench/spark_bench.py [--scales 1 10] [--vars '{...}'] [--out bench/results] [--name spark]
+                                   [--timeout SECONDS]
 
 For each scale, from nothing (the scale's folder ``bench/.work/spark_<scale>x/`` is emptied first):
 
 1. a DuckDB build (bench/run.py's ``run_build``, the same as ``make bench``): wall time and peak tree RSS;
 2. the export of its python models' outputs as Parquet (``python -m feedlab.spark export``);
 3. ``dbt build --target spark`` over that export (``python -m feedlab.spark build``, the spark venv): wall time and
-   peak RSS of the process tree (dbt and the PySpark JVM), sampled as bench/run.py does.
+   peak RSS of the process tree (dbt and the PySpark JVM), sampled as bench/run.py does;
+4. the parity check of the test suite's Spark build (tests/python/test_spark_parity.py, there on a small world): the BI
+   marts ``feedlab.spark.PARITY_MARTS`` of both builds must be equal row by row, floats to 1e-9 (exit 1 otherwise).
+
+``--vars`` (a YAML mapping) is added to every scale's vars, e.g. ``'{split_protocol: temporal}'``.
 
 Both builds run every SQL model, seed, data test and unit test; DuckDB also trains the python models, which Spark
 reads from the export instead. The like-for-like figure is therefore "shared nodes": the summed dbt execution time of
@@ -35,6 +40,7 @@ from run import (  # noqa: E402
 )
 
 from feedlab import spark  # noqa: E402
+from feedlab.build import parse_vars  # noqa: E402
 
 NODE_KINDS = ("model", "seed", "test", "unit_test")
 
@@ -73,9 +79,10 @@ def spark_build(outputs: Path, spark_dir: Path, dbt_vars: dict, timeout: float |
             "console_log": str(monitor.log_file)}
 
 
-def bench_scale(scale: int, workdir: Path, timeout: float | None) -> dict[str, Any]:
-    """DuckDB build, export and Spark build of one synthetic scale; the comparison as one dict."""
-    dbt_vars = SCALES[scale]
+def bench_scale(scale: int, extra_vars: dict, workdir: Path, timeout: float | None) -> dict[str, Any]:
+    """DuckDB build, export and Spark build of one synthetic scale (its vars and ``extra_vars``); the comparison and
+    the parity of the marts as one dict."""
+    dbt_vars = {**SCALES[scale], **extra_vars}
     duck = run_build("synthetic", dbt_vars, workdir / "duckdb", [], timeout)
     result: dict[str, Any] = {"name": f"synthetic {scale}×", "scale": scale, "vars": dbt_vars, "duckdb": duck}
     if duck["status"] != "ok":
@@ -97,6 +104,9 @@ def bench_scale(scale: int, workdir: Path, timeout: float | None) -> dict[str, A
         entry["duckdb_seconds"] += duck_nodes[uid]
         entry["spark_seconds"] += spark_nodes[uid]
     result["spark"] = on_spark
+    if on_spark["status"] == "ok":
+        problems = spark.parity_problems(Path(duck["warehouse"]), workdir / "spark", spark.spark_schema())
+        result["parity"] = {mart: found[:3] for mart, found in problems.items()}
     result["shared_nodes"] = {
         "nodes": len(shared),
         "duckdb_seconds": round(sum(duck_nodes[uid] for uid in shared), 2),
@@ -121,17 +131,19 @@ def markdown(report: dict) -> str:
         f"Machine: {machine['cores']} cores, {machine['memory_gib']} GiB RAM, Python {machine['python']}, "
         f"{machine['platform']}, {machine['java']}. Run started {report['started']}; load average before "
         f"{machine['load_average_at_start']} (other processes shared the machine). Spark: dbt-spark session, "
-        "local[2], two dbt threads; DuckDB: one dbt thread.",
+        "local[2], two dbt threads; DuckDB: one dbt thread." + (
+            f" Vars added to every world's: `{json.dumps(report['vars'])}`." if report.get("vars") else ""),
+        "Marts equal: `feedlab.spark.PARITY_MARTS` of both builds row by row, floats to 1e-9.",
         "",
         "| world | DuckDB build wall (s) | DuckDB peak RSS (GiB) | export (s) | Spark build wall (s) | "
         "Spark peak RSS (GiB) | shared nodes | DuckDB shared nodes (s) | Spark shared nodes (s) | "
-        "load before DuckDB / Spark |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "load before DuckDB / Spark | marts equal to DuckDB's |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for build in report["builds"]:
         duck, on_spark, shared = build["duckdb"], build.get("spark"), build.get("shared_nodes")
         if on_spark is None:
-            lines.append(f"| {build['name']} | {duck['status']} | | | | | | | | |")
+            lines.append(f"| {build['name']} | {duck['status']} | | | | | | | | | |")
             continue
         status = "" if on_spark["status"] == "ok" else f" ({on_spark['status']})"
         lines.append(
@@ -139,7 +151,7 @@ def markdown(report: dict) -> str:
             f"{build['export']['seconds']:.1f} | {on_spark['wall_seconds']:.1f}{status} | "
             f"{on_spark['peak_rss_gib']:.2f} | {shared['nodes']} | {shared['duckdb_seconds']:.1f} | "
             f"{shared['spark_seconds']:.1f} | {duck['load_average_before'][0]} / "
-            f"{on_spark['load_average_before'][0]} |"
+            f"{on_spark['load_average_before'][0]} | {parity_cell(build.get('parity'))} |"
         )
     with_spark = [b for b in report["builds"] if b.get("shared_nodes")]
     if with_spark:
@@ -161,6 +173,15 @@ def markdown(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def parity_cell(parity: dict[str, list[str]] | None) -> str:
+    """'6 of 6', or the count and the names of the marts that differ ('–' when Spark did not finish)."""
+    if parity is None:
+        return "–"
+    differing = [mart for mart, found in parity.items() if found]
+    equal = f"{len(parity) - len(differing)} of {len(parity)}"
+    return equal + (f" (differ: {', '.join(differing)})" if differing else "")
+
+
 def java_version() -> str:
     java = shutil.which("java")
     if java is None:
@@ -172,6 +193,7 @@ def java_version() -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scales", type=int, nargs="*", default=[1, 10], choices=sorted(SCALES))
+    parser.add_argument("--vars", default="{}", help="dbt vars added to every scale's, as a YAML mapping")
     parser.add_argument("--out", type=Path, default=PROJECT_DIR / "bench" / "results")
     parser.add_argument("--name", default="spark", help="results file stem: <out>/<name>.json and .md")
     parser.add_argument("--workdir", type=Path, default=PROJECT_DIR / "bench" / ".work")
@@ -187,16 +209,18 @@ def main() -> int:
         "started": time.strftime("%Y-%m-%d %H:%M:%S"),
         "machine": {"cores": os.cpu_count(), "memory_gib": memory_gib(), "python": platform.python_version(),
                     "platform": platform.platform(), "java": java_version(), "load_average_at_start": load_average()},
-        "builds": [],
+        "vars": parse_vars(args.vars), "builds": [],
     }
     out_json, out_md = args.out / f"{args.name}.json", args.out / f"{args.name}.md"
     for scale in args.scales:
-        report["builds"].append(bench_scale(scale, args.workdir / f"spark_{scale}x", args.timeout or None))
+        report["builds"].append(bench_scale(scale, report["vars"], args.workdir / f"spark_{scale}x",
+                                            args.timeout or None))
         out_json.write_text(json.dumps(report, indent=1) + "\n")
         out_md.write_text(markdown(report))
         print(markdown(report), flush=True)
     print(f"spark_bench: wrote {out_json} and {out_md}")
-    ok = all(b["duckdb"]["status"] == "ok" and b.get("spark", {}).get("status") == "ok" for b in report["builds"])
+    ok = all(b["duckdb"]["status"] == "ok" and b.get("spark", {}).get("status") == "ok"
+             and not any(b["parity"].values()) for b in report["builds"])
     return 0 if ok else 1
 
 

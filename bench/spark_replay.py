@@ -39,7 +39,6 @@ from feedlab import spark  # noqa: E402
 WORLD = {"dataset": "synthetic", "n_users": 300, "n_videos": 150, "n_creators": 40, "n_interactions": 9000,
          "n_days": 10, "python_policies": ["svd", "two_stage_lgbm"]}
 TABLES = ("int_interaction_log", "fct_metrics_daily")
-SPARK_SCHEMA = "feedlab"
 REFUSAL = "Days only move forward"
 
 
@@ -69,7 +68,7 @@ def compare_engines(duck: dict[str, list[tuple]], on_spark: dict[str, list[tuple
 
 def tables_changed(workdir: Path, before: dict[str, list[tuple]], columns: dict[str, list[str]]) -> list[str]:
     """TABLES on Spark (workdir/spark) that differ from ``before``."""
-    after = spark.read_spark_tables(workdir / "spark", SPARK_SCHEMA, TABLES, columns)
+    after = spark.read_spark_tables(workdir / "spark", spark.spark_schema(), TABLES, columns)
     return [t for t, d in compare_engines(before, after).items() if d]
 
 
@@ -112,7 +111,7 @@ def replay(days: list[int], workdir: Path) -> dict[str, Any]:
         if run["returncode"] != 0:
             report["failures"].append(f"day {day}: the Spark build failed")
         else:
-            on_spark = spark.read_spark_tables(workdir / "spark", SPARK_SCHEMA, TABLES, columns)
+            on_spark = spark.read_spark_tables(workdir / "spark", spark.spark_schema(), TABLES, columns)
             entry["spark_counts"] = log_and_history_counts(on_spark, columns)
             entry["differences"] = compare_engines(duck, on_spark)
             report["failures"] += [f"day {day}: {t} differs: {d[:3]}" for t, d in entry["differences"].items() if d]

@@ -43,6 +43,11 @@ PARITY_MARTS = ("fct_offline_metrics", "fct_fairness", "fct_ab_fairness", "fct_a
                 "fct_policy_value")
 
 
+def spark_schema() -> str:
+    """The schema the `spark` target builds into (profiles.yml: env FEEDLAB_SPARK_SCHEMA, else 'feedlab')."""
+    return os.environ.get("FEEDLAB_SPARK_SCHEMA", "feedlab")
+
+
 def to_pandas(relation: Any) -> Any:
     """A pandas DataFrame from what ``dbt.ref()`` returns in a python model, on any adapter.
 
@@ -146,6 +151,21 @@ def rows_equal(left: Sequence[tuple], right: Sequence[tuple], tol: float = 1e-9)
                 break
         if len(problems) >= 10:
             break
+    return problems
+
+
+def parity_problems(warehouse: Path, spark_dir: Path, schema: str) -> dict[str, list[str]]:
+    """PARITY_MARTS of a DuckDB warehouse against a finished Spark build of the same data set and vars.
+
+    Returns, per mart, rows_equal's differences (an empty list where the two builds are equal); a mart with no rows
+    in DuckDB counts as a difference too, since two empty tables would prove nothing.
+    """
+    on_spark = read_spark_tables(spark_dir, schema, PARITY_MARTS)
+    problems = {}
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        for mart in PARITY_MARTS:
+            duck_rows = con.sql(f"select * from {mart}").fetchall()
+            problems[mart] = rows_equal(duck_rows, on_spark[mart]) if duck_rows else [f"{mart} is empty in DuckDB"]
     return problems
 
 

@@ -53,6 +53,7 @@ def test_markdown_has_a_row_per_scale_and_the_shared_stages(spark_bench) -> None
     build = {
         "name": "synthetic 1×", "duckdb": duck, "export": {"seconds": 0.5},
         "spark": {"status": "ok", "wall_seconds": 120.0, "peak_rss_gib": 2.0, "load_average_before": [2.5, 1.0, 1.0]},
+        "parity": {"fct_fairness": [], "fct_srm_checks": ["row counts differ: 6 vs 5"]},
         "shared_nodes": {"nodes": 2, "duckdb_seconds": 3.0, "spark_seconds": 40.0,
                          "stages": {"fairness": {"nodes": 1, "duckdb_seconds": 1.0, "spark_seconds": 10.0},
                                     "tests": {"nodes": 1, "duckdb_seconds": 2.0, "spark_seconds": 30.0}},
@@ -64,7 +65,13 @@ def test_markdown_has_a_row_per_scale_and_the_shared_stages(spark_bench) -> None
                                             "java": "openjdk 17", "load_average_at_start": [0.1, 0.1, 0.1]},
               "builds": [build, failed]}
     text = spark_bench.markdown(report)
-    assert "| synthetic 1× | 30.0 | 1.00 | 0.5 | 120.0 | 2.00 | 2 | 3.0 | 40.0 | 1.5 / 2.5 |" in text
-    assert "| synthetic 10× | failed (exit 1) |" in text
+    assert ("| synthetic 1× | 30.0 | 1.00 | 0.5 | 120.0 | 2.00 | 2 | 3.0 | 40.0 | 1.5 / 2.5 | "
+            "1 of 2 (differ: fct_srm_checks) |") in text
+    assert "| synthetic 10× | failed (exit 1) | | | | | | | | | |" in text
+    assert spark_bench.parity_cell({"fct_fairness": [], "fct_srm_checks": []}) == "2 of 2"
+    assert spark_bench.parity_cell(None) == "–"
+    assert "Vars added" not in text
+    with_vars = spark_bench.markdown({**report, "vars": {"split_protocol": "temporal"}})
+    assert 'Vars added to every world\'s: `{"split_protocol": "temporal"}`' in with_vars
     assert "| fairness | 1.0 / 10.0 |" in text and "| tests | 2.0 / 30.0 |" in text
     assert "fct_fairness 10.0 / 1.0" in text

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from feedlab import spark
-from dbt_helpers import SMALL_WORLD, query
+from dbt_helpers import SMALL_WORLD
 
 SCHEMA = "feedlab_parity"
 
@@ -39,6 +39,25 @@ def test_read_spark_tables_reads_flat_and_partitioned_tables_in_the_columns_aske
     tables = spark.read_spark_tables(tmp_path, "s", ["flat", "daily"], columns={"daily": ["day", "value"]})
     assert tables["flat"] == [(1, "x")]
     assert sorted(tables["daily"]) == [(1, 10.5), (2, 20.5), (2, 21.5)]  # the partition column where it was asked
+
+
+def test_parity_problems_names_each_mart_that_differs_or_is_empty(tmp_path: Path) -> None:
+    # A DuckDB warehouse with the parity marts and a Spark build's Parquet layout of the same, then one row changed.
+    warehouse = tmp_path / "synthetic.duckdb"
+    spark_tables = tmp_path / "spark" / "tables" / "s.db"
+    spark_tables.mkdir(parents=True)
+    rows = "select 1 as k, 0.5::double as v union all select 2, 1.5"
+    with duckdb.connect(str(warehouse)) as con:
+        for mart in spark.PARITY_MARTS:
+            duck_rows = f"select * from ({rows}) where false" if mart == "fct_srm_checks" else rows
+            spark_rows = rows.replace("1.5", "1.75") if mart == "fct_fairness" else duck_rows
+            con.execute(f"create table {mart} as {duck_rows}")
+            con.execute(f"copy ({spark_rows}) to '{spark_tables / mart}' (format parquet, per_thread_output)")
+    problems = spark.parity_problems(warehouse, tmp_path / "spark", "s")
+    assert list(problems) == list(spark.PARITY_MARTS)
+    assert {mart for mart, found in problems.items() if found} == {"fct_fairness", "fct_srm_checks"}
+    assert "1.5 vs 1.75" in problems["fct_fairness"][0]
+    assert problems["fct_srm_checks"] == ["fct_srm_checks is empty in DuckDB"]
 
 
 def spark_or_skip() -> None:
@@ -73,9 +92,8 @@ def test_spark_build_matches_duckdb(dbt_build, tmp_path: Path, monkeypatch: pyte
     summary = [line for line in proc.stdout.splitlines() if not line.startswith("{")]  # Spark logs JSON lines
     assert proc.returncode == 0, "dbt build --target spark failed:\n" + "\n".join(summary[-60:])
 
-    spark_marts = spark.read_spark_tables(spark_dir, SCHEMA, spark.PARITY_MARTS)
-    for mart in spark.PARITY_MARTS:
-        duck_rows = query(warehouse, f"select * from {mart}")
-        assert duck_rows, f"{mart} is empty in the DuckDB build"
-        problems = spark.rows_equal(duck_rows, spark_marts[mart])
-        assert not problems, f"{mart}: Spark differs from DuckDB:\n" + "\n".join(problems)
+    problems = spark.parity_problems(warehouse, spark_dir, SCHEMA)
+    assert list(problems) == list(spark.PARITY_MARTS)
+    differing = {mart: found for mart, found in problems.items() if found}
+    assert not differing, "Spark differs from DuckDB:\n" + "\n".join(
+        f"{mart}: " + "\n".join(found) for mart, found in differing.items())
