@@ -250,7 +250,9 @@ def dbt_models(warehouse: Path, workdir: Path) -> dict:
         sys.stderr.write(done.stdout[-3000:])
         raise SystemExit("seed_method: dbt run of the seed models failed")
     results = json.loads((copy_dir / "target" / "run_results.json").read_text())["results"]
-    nodes = {r["unique_id"].split(".")[-1]: round(r["execution_time"], 3) for r in results}
+    # run_results also lists the on-run-start hooks (operation nodes): only the two models are reported
+    nodes = {r["unique_id"].split(".")[-1]: round(r["execution_time"], 3) for r in results
+             if r["unique_id"].startswith("model.")}
     shutil.rmtree(copy_dir, ignore_errors=True)
     return {"command_wall_seconds": round(wall, 3), "node_seconds": nodes}
 

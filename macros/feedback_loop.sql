@@ -59,9 +59,16 @@
     {{ return(local_md5(listing)) }}
 {% endmacro %}
 
-{#- md5 of feedback_source_vars(), stored in int_interaction_log: a replay must not continue with another world. -#}
-{% macro feedback_source_fingerprint() %}
-    {{ return(local_md5(tojson(feedback_source_vars(), sort_keys=true))) }}
+{#- feedback_source_vars() as the JSON stored in int_interaction_log.source_vars, so that a replay can name the vars
+    that changed: a value of plain characters (letters, digits, spaces and . / : _ + ~ -) as it is, any other as
+    'md5:' and its md5, so that the JSON needs no escaping inside a SQL string literal on DuckDB or Spark. -#}
+{% macro feedback_recorded_source_vars() %}
+    {%- set recorded = {} %}
+    {%- for name, value in feedback_source_vars().items() %}
+        {%- set plain = modules.re.fullmatch('[A-Za-z0-9 ./:_+~-]*', value) %}
+        {%- do recorded.update({name: value if plain else 'md5:' ~ local_md5(value)}) %}
+    {%- endfor %}
+    {{ return(tojson(recorded, sort_keys=true)) }}
 {% endmacro %}
 
 {#- on-run-start hook of `dbt build` / `dbt run` (not --full-refresh): refuses, before any node runs, with as_of_day N
@@ -108,14 +115,28 @@
         ) }}
     {%- endif %}
     {%- if log is not none %}
-        {%- set sources = run_query("select count(distinct source_fingerprint), max(source_fingerprint) from " ~ log).rows[0] %}
-        {%- if sources[0] > 1 or (sources[1] is not none and sources[1] != feedback_source_fingerprint()) %}
+        {%- if 'source_vars' not in (adapter.get_columns_in_relation(log) | map(attribute='name') | map('lower') | list) %}
             {{ exceptions.raise_compiler_error(
-                "feedback loop: the interactions already loaded in int_interaction_log come from another source "
-                ~ "(different data set vars or files than " ~ tojson(feedback_source_vars(), sort_keys=true)
-                ~ "); continuing the replay would mix two worlds. Rebuild with --full-refresh."
+                "feedback loop: int_interaction_log has no column source_vars (its replay was started by an older "
+                ~ "feedlab, which kept only their md5), so this run cannot check that it continues the same world. "
+                ~ "Restart the replay with --full-refresh."
             ) }}
         {%- endif %}
+        {%- set current = fromjson(feedback_recorded_source_vars()) %}
+        {%- for stored_json in run_query("select distinct source_vars from " ~ log).columns[0].values() %}
+            {%- set stored = fromjson(stored_json) %}
+            {%- set changes = [] %}
+            {%- for name in ((stored.keys() | list) + (current.keys() | list)) | unique | sort
+                    if stored.get(name) != current.get(name) %}
+                {%- do changes.append(name ~ " was '" ~ stored.get(name) ~ "', now '" ~ current.get(name) ~ "'") %}
+            {%- endfor %}
+            {%- if changes %}
+                {{ exceptions.raise_compiler_error(
+                    "feedback loop: the interactions already loaded in int_interaction_log come from another source ("
+                    ~ changes | join('; ') ~ "); continuing the replay would mix two worlds. Rebuild with --full-refresh."
+                ) }}
+            {%- endif %}
+        {%- endfor %}
     {%- endif %}
     {{ return('') }}
 {% endmacro %}

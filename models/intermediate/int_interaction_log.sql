@@ -78,7 +78,7 @@ loaded_through as (
 select
     *,
     cast({{ as_of_day if as_of_day is not none else 'null' }} as integer) as loaded_as_of_day,
-    cast('{{ feedback_source_fingerprint() }}' as {{ dbt.type_string() }}) as source_fingerprint
+    cast('{{ feedback_recorded_source_vars() }}' as {{ dbt.type_string() }}) as source_vars
 from dated
 where 1 = 1
     {%- if as_of_day is not none %}

@@ -5,8 +5,11 @@ builds below continue from each other exactly as successive daily runs would.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 
+import duckdb
 import numpy as np
 import pytest
 
@@ -119,8 +122,8 @@ def test_replaying_days_loads_each_interaction_once_and_keeps_one_history_row_pe
     with pytest.raises(SystemExit, match="dbt build failed"):
         dbt_build("synthetic", {**WORLD, "noise_sd": 0.2, "as_of_day": 4})
     output = capfd.readouterr().out
-    assert "come from another source" in output
-    assert '"noise_sd": "0.2"' in output  # the vars of the refused run, to compare with the replay's
+    # the one var that changed, with the replay's value and the refused run's
+    assert "come from another source (noise_sd was '0.1', now '0.2'); continuing" in output
     assert "OK created" not in output
     assert query(warehouse, "select max(as_of_day) from fct_metrics_daily") == [(3,)]
 
@@ -144,7 +147,8 @@ def test_replaying_days_loads_each_interaction_once_and_keeps_one_history_row_pe
 
 def test_a_file_data_sets_replay_refuses_a_day_past_its_data_and_replaced_files(dbt_build, ml100k_dir, tmp_path):
     # Loaded, it would take every interaction and then refuse each real day after it (days only move forward).
-    folder = tmp_path / "ml-100k-three-days"
+    # a quote in the path: source_vars records such a value by its md5, so that no SQL literal needs escaping
+    folder = tmp_path / "ml-100k o'three days"
     folder.mkdir()
     for name in ("u.item", "u.user"):
         (folder / name).write_bytes((ml100k_dir / name).read_bytes())
@@ -163,6 +167,16 @@ def test_a_file_data_sets_replay_refuses_a_day_past_its_data_and_replaced_files(
     dbt_build("movielens", {**movielens, "as_of_day": 3}, select=["+int_interaction_log"])
     with (folder / "u.data").open("a") as ratings:
         ratings.write(f"3\t9\t4\t{first_day + 86400 * 2}\n")
-    with pytest.raises(SystemExit, match="come from another source"):
+    with pytest.raises(SystemExit, match=r"come from another source \(movielens_files was '[0-9a-f]{32}', now "
+                                         r"'[0-9a-f]{32}'\); continuing"):
         dbt_build("movielens", {**movielens, "as_of_day": 3}, select=["+int_interaction_log"])
     assert query(warehouse, "select count(*) from int_interaction_log") == [(6,)]
+    recorded = json.loads(query(warehouse, "select distinct source_vars from int_interaction_log")[0][0])
+    assert recorded["dataset"] == "movielens"
+    assert recorded["movielens_path"] == "md5:" + hashlib.md5(str(folder).encode()).hexdigest()
+
+    # A log from before source_vars (it kept only their md5) cannot be checked: refused, with the way out.
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("alter table int_interaction_log rename column source_vars to source_fingerprint")
+    with pytest.raises(SystemExit, match="int_interaction_log has no column source_vars .* --full-refresh"):
+        dbt_build("movielens", {**movielens, "as_of_day": 3}, select=["+int_interaction_log"])
