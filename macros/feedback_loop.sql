@@ -115,7 +115,8 @@
         ) }}
     {%- endif %}
     {%- if log is not none %}
-        {%- if 'source_vars' not in (adapter.get_columns_in_relation(log) | map(attribute='name') | map('lower') | list) %}
+        {%- set log_columns = adapter.get_columns_in_relation(log) | map(attribute='name') | map('lower') | list %}
+        {%- if 'source_vars' not in log_columns %}
             {{ exceptions.raise_compiler_error(
                 "feedback loop: int_interaction_log has no column source_vars (its replay was started by an older "
                 ~ "feedlab, which kept only their md5), so this run cannot check that it continues the same world. "
@@ -133,7 +134,8 @@
             {%- if changes %}
                 {{ exceptions.raise_compiler_error(
                     "feedback loop: the interactions already loaded in int_interaction_log come from another source ("
-                    ~ changes | join('; ') ~ "); continuing the replay would mix two worlds. Rebuild with --full-refresh."
+                    ~ changes | join('; ') ~ "); continuing the replay would mix two worlds. "
+                    ~ "Rebuild with --full-refresh."
                 ) }}
             {%- endif %}
         {%- endfor %}
