@@ -14,8 +14,9 @@ the policies tests/python/test_feedback_loop.py replays), for each day N of ``--
 4. both engines' ``int_interaction_log`` and ``fct_metrics_daily`` compared row by row (``feedlab.spark.rows_equal``,
    1e-9), with the log's rows, distinct ids and days and the history's rows per day.
 
-Then on Spark only: the last day once more (its two tables must come out the same) and the first day after it
-(dbt must refuse it before writing, naming both days). Needs the spark venv (``make spark-install``) and Java 17.
+Then on Spark only: the last day once more (its two tables must come out the same), the first day after it (dbt
+must refuse it before writing, naming both days) and the last day once more with another world (``noise_sd`` 0.2
+instead of 0.1: dbt must refuse it before writing, naming the var and both values). Needs the spark venv (``make spark-install``) and Java 17.
 Results: <out>/<name>.json and <out>/<name>.md; exit 1 when a check fails.
 """
 from __future__ import annotations
@@ -40,6 +41,9 @@ WORLD = {"dataset": "synthetic", "n_users": 300, "n_videos": 150, "n_creators": 
          "n_days": 10, "python_policies": ["svd", "two_stage_lgbm"]}
 TABLES = ("int_interaction_log", "fct_metrics_daily")
 REFUSAL = "Days only move forward"
+#: The replay of another world, and the words naming what changed that its refusal must print.
+OTHER_WORLD = {"noise_sd": 0.2}
+OTHER_WORLD_REFUSAL = "come from another source (noise_sd was '0.1', now '0.2')"
 
 
 def duckdb_tables(warehouse: Path) -> tuple[dict[str, list[str]], dict[str, list[tuple]]]:
@@ -84,17 +88,28 @@ def duckdb_day(day: int, workdir: Path) -> Path:
     return workdir / "duckdb" / "synthetic.duckdb"
 
 
-def spark_day(day: int, outputs: Path, workdir: Path, label: str) -> dict[str, Any]:
-    """Day ``day`` on Spark over ``outputs``, continuing workdir/spark: return code, seconds, dbt's last lines."""
+def spark_day(day: int, outputs: Path, workdir: Path, label: str, other_vars: dict | None = None,
+              refusal: str = REFUSAL) -> dict[str, Any]:
+    """Day ``day`` on Spark over ``outputs``, continuing workdir/spark, with WORLD's vars updated by ``other_vars``:
+    return code, seconds, dbt's last lines (its summary, errors and any line with ``refusal``)."""
     spark_dir = workdir / "spark"
-    dbt_vars = json.dumps({**WORLD, "as_of_day": day})
+    dbt_vars = json.dumps({**WORLD, **(other_vars or {}), "as_of_day": day})
     started = time.perf_counter()
     done = spark.run_spark_dbt(["build", "--vars", dbt_vars, "--target-path", str(spark_dir / "target"),
                                 "--log-path", str(spark_dir / "logs")], outputs, spark_dir)
     (workdir / f"spark_{label}.log").write_text(done.stdout + done.stderr)
-    lines = [line for line in done.stdout.splitlines() if "Done." in line or REFUSAL in line or "Error" in line]
+    lines = [line for line in done.stdout.splitlines() if "Done." in line or refusal in line or "Error" in line]
     return {"day": day, "returncode": done.returncode, "seconds": round(time.perf_counter() - started, 1),
             "dbt_summary": lines[-4:]}
+
+
+def refused_on_spark(day: int, outputs: Path, workdir: Path, label: str, before: dict[str, list[tuple]],
+                     columns: dict[str, list[str]], refusal: str, other_vars: dict | None = None) -> dict[str, Any]:
+    """A Spark run that must be refused with ``refusal`` and leave TABLES as ``before``: its run, whether it was
+    refused so, and the tables it changed."""
+    run = spark_day(day, outputs, workdir, label, other_vars, refusal)
+    refused = run["returncode"] != 0 and any(refusal in line for line in run["dbt_summary"])
+    return {"spark": run, "refused": refused, "changed": tables_changed(workdir, before, columns)}
 
 
 def replay(days: list[int], workdir: Path) -> dict[str, Any]:
@@ -129,15 +144,28 @@ def replay(days: list[int], workdir: Path) -> dict[str, Any]:
     if again["returncode"] != 0 or changed:
         report["failures"].append(f"day {last} run again on Spark did not reproduce its tables: {changed}")
     if first < last:
-        back = spark_day(first, workdir / f"python_outputs_{first}", workdir, f"day{first}_after_day{last}")
-        refused = back["returncode"] != 0 and any(REFUSAL in line for line in back["dbt_summary"])
-        changed = tables_changed(workdir, on_spark, columns)
-        report["earlier_day"] = {"spark": back, "refused": refused, "changed": changed}
-        if not refused or changed:
+        back = refused_on_spark(first, workdir / f"python_outputs_{first}", workdir, f"day{first}_after_day{last}",
+                                on_spark, columns, REFUSAL)
+        report["earlier_day"] = back
+        if not back["refused"] or back["changed"]:
             report["failures"].append(f"day {first} after day {last} was not refused on Spark, or it changed "
-                                      f"tables: {changed}")
+                                      f"tables: {back['changed']}")
+    other = refused_on_spark(last, workdir / f"python_outputs_{last}", workdir, f"day{last}_other_world", on_spark,
+                             columns, OTHER_WORLD_REFUSAL, OTHER_WORLD)
+    report["other_world"] = other
+    if not other["refused"] or other["changed"]:
+        report["failures"].append(f"day {last} of another world ({OTHER_WORLD}) was not refused on Spark naming the "
+                                  f"var, or it changed tables: {other['changed']}")
     report["ok"] = not report["failures"]
     return report
+
+
+def refusal_markdown(run: dict, what: str) -> list[str]:
+    """The lines of spark_replay.md on a run that had to be refused (refused_on_spark's result)."""
+    return [f"Day {run['spark']['day']} {what} on Spark: return code {run['spark']['returncode']}, "
+            f"{'refused' if run['refused'] else '**not refused**'}; "
+            + (f"**changed**: {', '.join(run['changed'])}." if run["changed"] else "both tables unchanged.")
+            + " dbt's last lines:", "", "```", *run["spark"]["dbt_summary"], "```"]
 
 
 def markdown(report: dict) -> str:
@@ -168,12 +196,9 @@ def markdown(report: dict) -> str:
         lines += ["", f"Day {again['spark']['day']} run again on Spark: return code {again['spark']['returncode']}; "
                       + (f"**changed**: {', '.join(again['changed'])}." if again["changed"]
                          else "both tables the same as after its first run.")]
-    if "earlier_day" in report:
-        back = report["earlier_day"]
-        lines += ["", f"Day {back['spark']['day']} after it on Spark: return code {back['spark']['returncode']}, "
-                      f"{'refused' if back['refused'] else '**not refused**'}; "
-                      + (f"**changed**: {', '.join(back['changed'])}." if back["changed"] else "both tables unchanged.")
-                      + " dbt's last lines:", "", "```", *back["spark"]["dbt_summary"], "```"]
+    for key, what in (("earlier_day", "after it"), ("other_world", f"with {json.dumps(OTHER_WORLD)}")):
+        if key in report:
+            lines += ["", *refusal_markdown(report[key], what)]
     lines += ["", "All checks passed." if report["ok"] else "**Failed:** " + "; ".join(report["failures"])]
     return "\n".join(lines) + "\n"
 

@@ -40,13 +40,15 @@ def day_entry(replay_bench, day: int, equal: bool) -> dict:
                             "fct_metrics_daily": []}}
 
 
-def test_markdown_reports_each_day_and_the_two_reruns(replay_bench) -> None:
+def test_markdown_reports_each_day_and_the_three_reruns(replay_bench) -> None:
     report = {
         "day_numbers": [1, 2], "started": "2026-11-24 21:50:00", "load_average_at_start": [0.5, 0.5, 0.5],
         "days": [day_entry(replay_bench, 1, True), day_entry(replay_bench, 2, False)],
         "same_day_again": {"spark": {"day": 2, "returncode": 0}, "changed": []},
         "earlier_day": {"spark": {"day": 1, "returncode": 1, "dbt_summary": ["... Days only move forward; ..."]},
                         "refused": True, "changed": []},
+        "other_world": {"spark": {"day": 2, "returncode": 0, "dbt_summary": ["Done. PASS=3"]},
+                        "refused": False, "changed": ["fct_metrics_daily"]},
         "failures": ["day 2: int_interaction_log differs"], "ok": False,
     }
     text = replay_bench.markdown(report)
@@ -56,4 +58,6 @@ def test_markdown_reports_each_day_and_the_two_reruns(replay_bench) -> None:
     assert "Day 2 run again on Spark: return code 0; both tables the same as after its first run." in text
     assert "Day 1 after it on Spark: return code 1, refused; both tables unchanged." in text
     assert "... Days only move forward; ..." in text
+    assert ('Day 2 with {"noise_sd": 0.2} on Spark: return code 0, **not refused**; **changed**: fct_metrics_daily.'
+            in text)
     assert text.rstrip().endswith("**Failed:** day 2: int_interaction_log differs")
