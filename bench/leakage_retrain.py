@@ -198,9 +198,12 @@ def markdown(report: dict) -> str:
                for name in ("hit_rate", "ndcg"))
     lines += ["", f"Popularity with `bench/leakage.py`'s exact per-user counts: Hit@{k} {exact['hit_rate']:.4f}, "
                   f"NDCG@{k} {exact['ndcg']:.4f}; the time-aware popularity row above "
-                  + ("equals" if same else "differs from") + " it"
-                  + (" (one user per slice: a check of the retraining)." if report["slice_users"] == 1
-                     else " by the slicing's own error.")]
+                  + {(True, True): "equals it (one user per slice: a check of the retraining).",
+                     (True, False): "**differs from it** (one user per slice: the retraining is not what was "
+                                    "known at the test events).",
+                     (False, True): "equals it: the slices of several users change nothing there.",
+                     (False, False): "differs from it by the slicing's own error."}[
+                      (report["slice_users"] == 1, same)]]
     after, left_in, left_out = (exposure[name] for name in (
         "rows_after_test_as_built", "rows_after_test_in_slice", "rows_known_left_out"))
     lines += ["", "Training rows dated after a user's test event, per user (mean / max): as built "

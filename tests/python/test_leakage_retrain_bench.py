@@ -129,5 +129,7 @@ def test_markdown_reports_each_policy_and_whether_popularity_matches_the_exact_c
     text = retrain.markdown(report(retrain, 1, 0.25))
     assert "| svd | 0.5000 | 0.2500 | 0.2500 | 0.1250 | 2.00x | 1 + 4, 0.1 + 0.4 s |" in text
     assert "row above equals it (one user per slice: a check of the retraining)." in text
-    text = retrain.markdown(report(retrain, 2, 0.3))
-    assert "row above differs from it by the slicing's own error." in text
+    assert "row above **differs from it** (one user per slice" in retrain.markdown(report(retrain, 1, 0.3))
+    assert "row above differs from it by the slicing's own error." in retrain.markdown(report(retrain, 2, 0.3))
+    assert "row above equals it: the slices of several users change nothing" in retrain.markdown(
+        report(retrain, 2, 0.25))
