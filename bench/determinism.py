@@ -33,10 +33,11 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import run as bench_run  # noqa: E402  (bench/run.py)
 from feedlab.build import parse_vars  # noqa: E402
+from feedlab.policy_io import PYTHON_POLICIES  # noqa: E402
 
 ROOT = bench_run.PROJECT_DIR
 TIMING_COLUMNS = {("fct_model_runs", "seconds")} | {
-    (table, "run_seconds") for table in ("rec_svd", "rec_two_stage_lgbm", "rec_two_tower", "rec_two_tower_mse")}
+    (f"rec_{name}", "run_seconds") for name in PYTHON_POLICIES}
 FLOAT_TYPES = ("DOUBLE", "FLOAT", "REAL")
 
 

@@ -23,7 +23,8 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
-from feedlab.policy_io import lgbm_label_for, svd_value_for, train_split, training_inputs, with_run_info
+from feedlab.policy_io import (PYTHON_POLICIES, lgbm_label_for, svd_value_for, train_split, training_inputs,
+                               with_run_info)
 from feedlab.recsys import recommend_two_stage_lgbm, recommend_two_tower, recommend_two_tower_mse
 from feedlab.recsys.common import all_cores, encode, interaction_matrix, recs_frame, top_k_unseen, user_codes
 from feedlab.recsys.svd import fit_svd
@@ -40,7 +41,7 @@ def rss_gib() -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--warehouse", type=Path, required=True)
-    parser.add_argument("--policy", default="svd", choices=("svd", "two_stage_lgbm", "two_tower", "two_tower_mse"))
+    parser.add_argument("--policy", default="svd", choices=PYTHON_POLICIES)
     parser.add_argument("--users", type=int, default=0, help="score only the first N users (0 = all)")
     parser.add_argument("--top-k", type=int, default=100)
     parser.add_argument("--cprofile", action="store_true")

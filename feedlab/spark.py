@@ -25,6 +25,7 @@ import duckdb
 import yaml
 
 from feedlab.build import parse_vars
+from feedlab.policy_io import PYTHON_POLICIES
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SPARK_VENV = Path(os.environ.get("FEEDLAB_SPARK_VENV", PROJECT_DIR / ".venv-spark"))
@@ -34,7 +35,7 @@ PYTHON_OUTPUTS = (
     "sim_interactions", "sim_videos", "sim_user_preferences", "sim_creators",
     "ml_ratings", "ml_items", "ml_users",
     "kr_interactions", "kr_items",
-    "rec_svd", "rec_two_stage_lgbm", "rec_two_tower_mse", "rec_two_tower",
+    *(f"rec_{name}" for name in PYTHON_POLICIES),
     "int_ab_results", "int_srm_checks", "int_seed_svd_feeds", "int_policy_comparisons",
 )
 

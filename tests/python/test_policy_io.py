@@ -2,13 +2,19 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
+from feedlab import recsys
 from feedlab.errors import FeedlabInputError
-from feedlab.policy_io import (PolicyConfig, lgbm_label_for, run_policy, servable_restriction, svd_value_for,
-                               training_inputs, with_run_info)
+from feedlab.policy_io import (PYTHON_POLICIES, PolicyConfig, lgbm_label_for, run_policy, servable_restriction,
+                               svd_value_for, training_inputs, with_run_info)
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _split() -> pd.DataFrame:
@@ -120,3 +126,21 @@ def test_servable_restriction_only_when_it_leaves_items_out():
     assert servable_restriction(None, items) is None
     assert servable_restriction(pd.DataFrame({"item_id": [13, 12, 11, 10]}), items) is None
     assert servable_restriction(pd.DataFrame({"item_id": [13, 11, 13]}), items).tolist() == [11, 13]
+
+
+def test_every_list_of_the_python_policies_is_python_policies() -> None:
+    """dbt reads no Python, so the macro, var python_policies' default and the registry seed's accepted values list
+    the policies again; they must not drift from PYTHON_POLICIES, nor the functions and models it names."""
+    default = yaml.safe_load((ROOT / "dbt_project.yml").read_text())["vars"]["python_policies"]
+    assert tuple(default) == PYTHON_POLICIES
+    macro = (ROOT / "macros" / "python_policy_models.sql").read_text()
+    known = re.search(r"set known = \[([^\]]*)\]", macro).group(1)
+    assert tuple(re.findall(r"'(\w+)'", known)) == PYTHON_POLICIES
+    policy_column = next(column for column in yaml.safe_load((ROOT / "seeds" / "_seeds.yml").read_text())["seeds"][0]
+                         ["columns"] if column["name"] == "policy")
+    accepted = next(test["accepted_values"]["arguments"]["values"] for test in policy_column["data_tests"]
+                    if isinstance(test, dict) and "accepted_values" in test)
+    assert set(PYTHON_POLICIES) <= set(accepted)
+    for name in PYTHON_POLICIES:
+        assert callable(getattr(recsys, f"recommend_{name}"))
+        assert (ROOT / "python_models" / "recommenders" / f"rec_{name}.py").is_file()
