@@ -1,6 +1,9 @@
 """The synthetic world generator: determinism, seed compatibility, scale, config validation."""
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -16,6 +19,7 @@ from feedlab.world import (
 )
 
 SMALL = dict(n_users=200, n_videos=80, n_creators=20, n_interactions=5000)
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_same_seed_gives_identical_world_bit_for_bit():
@@ -124,3 +128,20 @@ def test_config_from_dbt_json_coerces_rendered_strings():
 def test_bad_world_vars_name_the_var(text, message):
     with pytest.raises(FeedlabInputError, match=message.replace("[", r"\[").replace("]", r"\]")):
         WorldConfig.from_json(text)
+
+
+def world_config_vars(properties_file: str) -> list[tuple[str, str]]:
+    """(WorldConfig field, var) pairs of the JSON config ``world`` in a properties file of python_models/."""
+    text = (ROOT / "python_models" / properties_file).read_text()
+    return re.findall(r"'(\w+)': var\('(\w+)'\)", text[text.index("world: >-"):])
+
+
+def test_the_world_vars_are_the_same_in_both_configs_and_in_the_replay_guard():
+    """dbt renders neither project macros in YAML configs nor project vars in dbt_project.yml, so the world's vars
+    are listed in two python model configs and in the feedback loop's record of its source: one list, kept so."""
+    sources = world_config_vars("sources/synthetic/_synthetic__models.yml")
+    assert world_config_vars("intermediate/_intermediate__models.yml") == sources
+    assert {field for field, _ in sources} <= set(WorldConfig.__dataclass_fields__)
+    macro = (ROOT / "macros" / "feedback_loop.sql").read_text()
+    replayed = re.search(r"if dataset == 'synthetic' %}\s*{%- for name in \[([^\]]*)\]", macro).group(1)
+    assert sorted(re.findall(r"'(\w+)'", replayed)) == sorted(var for _, var in sources)
