@@ -13,7 +13,7 @@ from feedlab.errors import FeedlabInputError
 
 #: The python policies: each is ``feedlab.recsys.recommend_<name>`` and the python model ``rec_<name>``, in the order
 #: of var python_policies' default (dbt_project.yml). The macro python_policy_models() and the registry seed's tests
-#: list them too (dbt reads no Python); tests/python/test_policy_names.py keeps those lists equal to this one.
+#: list them too (dbt reads no Python); tests/python/test_policy_io.py keeps those lists equal to this one.
 PYTHON_POLICIES = ("svd", "two_stage_lgbm", "two_tower_mse", "two_tower")
 
 SPLIT_COLUMNS = ("user_id", "item_id", "event_at", "watch_time_s", "rating", "engagement_score", "split")
