@@ -504,7 +504,7 @@ def render_html(warehouse: Path | str, experiment: str = DEFAULT_EXPERIMENT, k: 
     warehouse = Path(warehouse)
     con = connect_readonly(warehouse)
     try:
-        with plt.rc_context({"figure.dpi": DPI, "font.size": 9, "svg.hashsalt": "feedlab"}):
+        with plt.rc_context({"figure.dpi": DPI, "font.size": 9}):
             m = Marts(con, warehouse)
             sections = build_sections(m, experiment, k)
             dataset = m.dataset

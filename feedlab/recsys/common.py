@@ -282,7 +282,9 @@ def top_k_rows(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.n
     only the blocks whose maximum reaches the bound (about k per row) and the ragged tail are then compared with
     it, so the full-width compare and ``nonzero`` are avoided. (An ``argpartition`` of each row was measured 3x
     slower than this at 279 x 120k.) ``-inf`` entries (masked items) are never returned, so a row yields fewer than
-    k entries only when it has fewer than k finite ones.
+    k entries only when it has fewer than k finite ones. A NaN entry raises FeedlabInputError: it is no score to
+    rank by (a model whose training diverged, e.g. at too high a learning rate), and skipping it would shorten the
+    list without a word.
 
     Returns
     -------
@@ -294,18 +296,20 @@ def top_k_rows(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.n
     width = n // BOUND_BLOCKS
     if width >= 4 and k <= BOUND_BLOCKS:
         body = scores[:, : width * BOUND_BLOCKS].reshape(b, BOUND_BLOCKS, width)
-        maxima = body.max(axis=2)
+        maxima = body.max(axis=2)  # a NaN in a block makes its maximum NaN
+        tail = scores[:, width * BOUND_BLOCKS:]
+        _refuse_nan(maxima, tail)
         bound = np.partition(maxima, BOUND_BLOCKS - k, axis=1)[:, BOUND_BLOCKS - k]
         b_row, b_block = np.nonzero(maxima >= bound[:, None])
         sub = body[b_row, b_block]  # (n_blocks_kept, width)
         keep = sub >= bound[b_row, None]
         keep &= sub > -np.inf
         i, w = np.nonzero(keep)
-        tail = scores[:, width * BOUND_BLOCKS:]
         t_row, t_col = np.nonzero((tail >= bound[:, None]) & (tail > -np.inf))
         row = np.r_[b_row[i], t_row]
         col = np.r_[b_block[i].astype(np.int64) * width + w, t_col + width * BOUND_BLOCKS]
     else:
+        _refuse_nan(scores)
         if k < n:
             bound = np.partition(scores, n - k, axis=1)[:, n - k]
         else:
@@ -317,6 +321,15 @@ def top_k_rows(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.n
     order = order_by_row_score(row, col, val)
     keep_k = order[_position_in_group(row[order]) < k]
     return row[keep_k].astype(np.int64), col[keep_k].astype(np.int64), val[keep_k]
+
+
+def _refuse_nan(*blocks: np.ndarray) -> None:
+    """FeedlabInputError when any of the 2-d score ``blocks`` (rows = users of one batch) holds a NaN."""
+    for block in blocks:
+        rows = np.flatnonzero(np.isnan(block).any(axis=1))
+        if len(rows):
+            raise FeedlabInputError(f"the model scored NaN for {len(rows)} of {len(block)} users of a batch: its "
+                                    "training diverged (its parameters, e.g. the learning rate?), so no list is served")
 
 
 def order_by_row_score(row: np.ndarray, col: np.ndarray, score: np.ndarray) -> np.ndarray:
@@ -389,8 +402,13 @@ def run_info(policy: str, enc: Interactions, n_scored: int, started: float, trai
     }
 
 
+def check_count(name: str, value: int, minimum: int = 1) -> int:
+    """``value`` as an int of at least ``minimum``, or a FeedlabInputError naming the parameter ``name``."""
+    if int(value) != value or value < minimum:
+        raise FeedlabInputError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
 def check_k(k: int) -> int:
     """``k`` as a positive int, or a FeedlabInputError."""
-    if int(k) != k or k < 1:
-        raise FeedlabInputError(f"k must be a positive integer, got {k!r}")
-    return int(k)
+    return check_count("k", k)

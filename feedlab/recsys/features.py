@@ -41,8 +41,9 @@ def _rows_from_end(enc: Interactions) -> np.ndarray:
 
 
 def item_topics(enc: Interactions, items: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray]:
-    """Per catalogue item: dense topic code (int64 0..T-1 in ``topic_id`` order, -1 when unknown) and length in
-    seconds (float64, NaN when unknown); both arrays have shape (n_items,)."""
+    """Per catalogue item: dense topic code (int64 0..T-1 in ``topic_id`` order, -1 when unknown: a null or
+    negative ``topic_id``, as :func:`feedlab.policy_io.training_inputs` writes -1 for null) and length in seconds
+    (float64, NaN when unknown); both arrays have shape (n_items,)."""
     topic = np.full(enc.n_items, -1, dtype=np.int64)
     length = np.full(enc.n_items, np.nan)
     if items is None or len(items) == 0:
@@ -51,8 +52,8 @@ def item_topics(enc: Interactions, items: pd.DataFrame | None) -> tuple[np.ndarr
     pos = np.searchsorted(enc.item_ids, ids)
     ok = (pos < enc.n_items) & (enc.item_ids[np.minimum(pos, enc.n_items - 1)] == ids)
     if "topic_id" in items.columns:
-        raw = items["topic_id"].to_numpy()[ok]
-        known = pd.notna(raw)
+        raw = items["topic_id"].to_numpy(dtype=np.float64, na_value=np.nan)[ok]
+        known = raw >= 0  # False for NaN
         topic[pos[ok][known]] = np.unique(raw[known].astype(np.int64), return_inverse=True)[1]
     if "length_s" in items.columns:
         length[pos[ok]] = items["length_s"].to_numpy(dtype=np.float64)[ok]

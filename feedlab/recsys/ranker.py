@@ -27,9 +27,9 @@ import pandas as pd
 import scipy.sparse as sp
 
 from feedlab.errors import FeedlabInputError
-from feedlab.recsys.common import (Interactions, all_cores, check_k, encode, interaction_matrix, map_in_threads,
-                                   order_by_row_score, rank_by_score, recs_frame, run_info, servable_columns,
-                                   top_k_unseen, user_codes)
+from feedlab.recsys.common import (Interactions, all_cores, check_count, check_k, encode, interaction_matrix,
+                                   map_in_threads, order_by_row_score, rank_by_score, recs_frame, run_info,
+                                   servable_columns, top_k_unseen, user_codes)
 from feedlab.recsys.features import (CATEGORICAL, PairFeaturizer, item_topics, last_rows, normalised_value,
                                      time_split)
 from feedlab.recsys.retrieval import PairScorer, ScoreRows, fit_ease, gather, matrix_scorer, pair_gather
@@ -46,9 +46,10 @@ AFFINITY_PRIOR = 3.0  # pseudo-rows of the user's overall mean watch ratio in ea
 class RetrievalConfig:
     """Candidate generation: ``n_candidates`` per user from EASE(``ease_l2``) when the catalogue has at most
     ``ease_max_items`` items (dense item x item weights), otherwise from PureSVD; ``recent_n`` last items feed the
-    session-style EASE score; ``n_components`` is the rank of the PureSVD score feature (0: no such feature). ``n_affinity`` > 0 adds
-    that many topic-affinity candidates per user (union with the retrieved ones) and the ``affinity_score``
-    feature."""
+    session-style EASE score; ``n_components`` is the rank of the PureSVD score feature. 0 means no such feature
+    under EASE only: above ``ease_max_items`` PureSVD retrieves, at rank 30 when ``n_components`` is 0, and its
+    score stays a feature. ``n_affinity`` > 0 adds that many topic-affinity candidates per user (union with the
+    retrieved ones) and the ``affinity_score`` feature."""
 
     n_candidates: int = 100
     ease_l2: float = 100.0
@@ -298,15 +299,6 @@ def watch_grades(value: np.ndarray) -> np.ndarray:
     return np.rint(GRADES * np.clip(value, 0.0, None) / top) if top > 0 else np.zeros(len(value))
 
 
-def label_mode_for(label: str, has_watch_time: bool) -> str:
-    """``auto`` is ``watch_time`` when the data set logs watch time, else ``presence``."""
-    if label == "auto":
-        return "watch_time" if has_watch_time else "presence"
-    if label not in LABELS:
-        raise FeedlabInputError(f"label must be auto or one of {LABELS}, got {label!r}")
-    return label
-
-
 @dataclass(frozen=True)
 class FittedRanker:
     """A trained re-ranker and how its output becomes a serving score.
@@ -421,7 +413,8 @@ def recommend_two_stage_lgbm(train: pd.DataFrame, users: Any, k: int = 10, *, it
         regression boosts from the affinity estimate and only corrects it).
     ease_l2, n_components : float, int
         EASE regularisation and PureSVD rank (the SVD score is a feature; default 30 for presence, 0 = no SVD
-        feature for watch time, where presence carries little signal).
+        feature for watch time, where presence carries little signal; above 4,000 items PureSVD retrieves, at
+        rank 30 for 0, and its score is a feature either way: :class:`RetrievalConfig`).
     random_state, num_threads : int
         LightGBM seed and training threads (prediction uses every core); output is bit-for-bit identical for
         equal values.
@@ -429,36 +422,41 @@ def recommend_two_stage_lgbm(train: pd.DataFrame, users: Any, k: int = 10, *, it
     Returns
     -------
     recs : DataFrame of shape (sum over users of min(k, candidates), 5)
-        ``policy`` str, ``user_id`` int64, ``item_id`` int64, ``rank`` int32, ``score`` float64 (LightGBM raw
-        score; the retrieval score when the ranker could not be trained, see below).
+        ``policy`` str, ``user_id`` int64, ``item_id`` int64, ``rank`` int32, ``score`` float64: LightGBM's raw
+        score; for the regression objective the expected watch time, (predicted watch ratio + affinity ratio) x
+        length; the retrieval score when the ranker could not be trained (see below).
     info : dict
         See :func:`feedlab.recsys.common.run_info`; ``params`` also records the training-frame size and
         ``fallback`` (True when no held-out interaction gave a usable label, e.g. none fell among the candidates:
         the ranker is then not trained and candidates are served in retrieval order).
     """
     k = check_k(k)
-    label = label_mode_for(label, True)
+    if label not in LABELS:  # the data set's default is chosen upstream (feedlab.policy_io.lgbm_label_for)
+        raise FeedlabInputError(f"label must be one of {LABELS}, got {label!r}")
     watch = label == "watch_time"
     if objective == "auto":
         objective = "regression" if watch else "lambdarank"
     if (objective == "binary" and watch) or (objective == "regression" and not watch):
         raise FeedlabInputError(f"objective {objective!r} does not fit label {label!r}")
-    n_affinity = (n_candidates if watch else 0) if n_affinity is None else n_affinity
-    n_holdout = (10 if watch else 5) if n_holdout is None else n_holdout
-    n_rounds = (30 if watch else 200) if n_rounds is None else n_rounds
+    n_candidates = check_count("n_candidates", n_candidates)
+    n_affinity = check_count("n_affinity", (n_candidates if watch else 0) if n_affinity is None else n_affinity, 0)
+    n_holdout = check_count("n_holdout", (10 if watch else 5) if n_holdout is None else n_holdout)
+    n_rounds = check_count("n_rounds", (30 if watch else 200) if n_rounds is None else n_rounds)
     learning_rate = 0.05 if learning_rate is None else learning_rate
-    n_components = (0 if watch else 30) if n_components is None else n_components
+    n_components = check_count("n_components", (0 if watch else 30) if n_components is None else n_components, 0)
     started = time.perf_counter()
     enc = encode(train)
     rows = user_codes(enc, users)
     topic, length = item_topics(enc, items)
     cfg = RetrievalConfig(n_candidates=max(n_candidates, k), ease_l2=ease_l2, n_components=n_components,
-                          random_state=random_state, n_affinity=max(n_affinity, 0))
+                          random_state=random_state, n_affinity=n_affinity)
     params = lgbm_params(objective, random_state, num_threads, learning_rate=learning_rate)
     with ThreadPoolExecutor(max_workers=1) as background:
         # The serving retriever (its own SVD fit on every row, mostly single-threaded sparse products) is built
         # while the ranker's examples are built and it trains, so the two overlap on two cores.
-        serving = background.submit(Retriever, enc, topic, length, cfg)
+        # With watch-time labels the ranker learned from the affinity feature (watch_examples), so serving needs it
+        # even when no affinity candidates are added (n_affinity 0).
+        serving = background.submit(Retriever, enc, topic, length, cfg, watch)
         ranker, target = train_ranker(enc, topic, length, cfg, objective, watch, n_holdout, params, n_rounds)
         trained = time.perf_counter()
         retriever = serving.result()

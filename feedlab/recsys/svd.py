@@ -11,7 +11,7 @@ import scipy.sparse as sp
 from sklearn.decomposition import TruncatedSVD
 
 from feedlab.errors import FeedlabInputError
-from feedlab.recsys.common import (all_cores, check_k, encode, interaction_matrix, recs_frame, run_info,
+from feedlab.recsys.common import (all_cores, check_count, check_k, encode, interaction_matrix, recs_frame, run_info,
                                    servable_columns, top_k_unseen, user_codes)
 
 RANDOMIZED_MIN_NNZ = 2_000_000  # above this many non-zeros (or users) fit_svd switches from ARPACK to randomized
@@ -43,7 +43,7 @@ def fit_svd(matrix: sp.csr_matrix, n_components: int = 30, random_state: int = 4
     where ARPACK's many sparse mat-vec passes dominate the build: Halko's randomized SVD with 7 power iterations,
     seeded by ``random_state`` (deterministic).
     """
-    r = min(n_components, min(matrix.shape) - 1)
+    r = min(check_count("n_components", n_components), min(matrix.shape) - 1)
     if r < 1:
         raise FeedlabInputError(f"SVD needs at least 2 users and 2 items, got matrix of shape {matrix.shape}")
     if matrix.nnz > RANDOMIZED_MIN_NNZ or matrix.shape[0] > RANDOMIZED_MIN_USERS:
@@ -76,7 +76,7 @@ def recommend_svd(train: pd.DataFrame, users: Any, k: int = 10, *, items: pd.Dat
         Matrix cell: 1 per observed (user, item) (PureSVD; the default, as it ranks better on MovieLens-100K:
         Hit@10 0.088 vs 0.081), or the pair's mean ``value``.
     random_state : int
-        Seed of the randomized SVD.
+        Seed of the SVD (ARPACK's start vector, or the randomized SVD's draws).
 
     Returns
     -------

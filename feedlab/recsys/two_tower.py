@@ -29,8 +29,8 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from feedlab.recsys.common import (Interactions, all_cores, check_k, encode, interaction_matrix, recs_frame,
-                                   run_info, servable_columns, top_k_unseen, user_codes)
+from feedlab.recsys.common import (Interactions, all_cores, check_count, check_k, encode, interaction_matrix,
+                                   recs_frame, run_info, servable_columns, top_k_unseen, user_codes)
 from feedlab.recsys.features import item_topics, normalised_value
 
 TOWER_UNITS = (128, 64, 32)
@@ -38,8 +38,9 @@ TOWER_UNITS = (128, 64, 32)
 
 @dataclass(frozen=True)
 class TowerInputs:
-    """Dense side features: ``user`` of shape (n_users, n_topics) and ``item`` of shape (n_items, n_topics + 2),
-    float32; ``target`` of shape (n_rows,) is the normalised value in [0, 1] of each interaction."""
+    """Dense side features, float32, over S = T + 1 topic slots (the T known topics, then one for an unknown
+    topic): ``user`` of shape (n_users, S) and ``item`` of shape (n_items, S + 2); ``target`` of shape (n_rows,)
+    is the normalised value in [0, 1] of each interaction."""
 
     user: np.ndarray
     item: np.ndarray
@@ -142,10 +143,9 @@ def step_schedule(n_rows: int, batch_size: int, epochs: int, max_steps: int) -> 
     batches of a seeded shuffle, i.e. a uniform sample of rows), so that the cost stays bounded however many rows
     there are.
     """
-    per_epoch = max(1, n_rows // batch_size)
-    if max_steps < 1:
-        raise ValueError(f"max_steps must be at least 1, got {max_steps}")
-    whole_passes = max_steps // per_epoch
+    per_epoch = max(1, n_rows // check_count("batch_size", batch_size))
+    whole_passes = check_count("max_steps", max_steps) // per_epoch
+    epochs = check_count("epochs", epochs)
     if whole_passes >= 1:
         return min(epochs, whole_passes), per_epoch
     return 1, max_steps
@@ -273,6 +273,7 @@ def recommend_two_tower_mse(train: pd.DataFrame, users: Any, k: int = 10, *, ite
     info : dict
         See :func:`feedlab.recsys.common.run_info`.
     """
+    epochs, batch_size = check_count("epochs", epochs), check_count("batch_size", batch_size)
     params = {"epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate,
               "random_state": random_state, "k": k, "loss": "mse"}
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-MATRIX_COLUMNS = ("user_id", "video_id", "play_duration", "video_duration", "time", "date", "timestamp",
-                  "watch_ratio")
+from feedlab.sources.kuairec import BEIJING_UTC_OFFSET_HOURS, MATRIX_COLUMNS
+
 START = np.datetime64("2020-07-05T00:00:00", "ms")
 #: Users per block when drawing the big matrix (bounds the memory of the user x video grid).
 BLOCK_USERS = 1_000
@@ -53,7 +53,9 @@ def write_kuairec_shaped(folder: Path, shape: KuaiRecShape = KuaiRecShape()) -> 
                         + rng.normal(0, 0.3, len(users)), 0, None)
         at = START + rng.integers(0, shape.n_days * 86_400_000, len(users)).astype("timedelta64[ms]")
         play = np.round(ratio * length_ms[videos]).astype(np.int64)
-        time = pd.Series(at).dt.strftime("%Y-%m-%d %H:%M:%S.%f").str[:-3]
+        # KuaiRec's time and date are Beijing local time, its timestamp Unix seconds: all three the same instant
+        beijing = at + np.timedelta64(BEIJING_UTC_OFFSET_HOURS, "h")
+        time = pd.Series(beijing).dt.strftime("%Y-%m-%d %H:%M:%S.%f").str[:-3]
         return pd.DataFrame({
             "user_id": users, "video_id": videos, "play_duration": play, "video_duration": length_ms[videos],
             "time": time, "date": time.str[:10].str.replace("-", ""),

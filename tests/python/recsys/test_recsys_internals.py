@@ -88,6 +88,16 @@ def test_top_k_rows_block_bound_matches_full_sort(monkeypatch) -> None:
     assert col.tolist() == expected[finite].tolist()
 
 
+@pytest.mark.parametrize("at", [(2, 3), (4, 97)])  # in a block, in the ragged tail
+@pytest.mark.parametrize("blocks", [16, 1024])  # the block bound (16 blocks of 6 + a tail), a full partition
+def test_top_k_rows_refuses_a_nan_score(at: tuple[int, int], blocks: int, monkeypatch) -> None:
+    monkeypatch.setattr("feedlab.recsys.common.BOUND_BLOCKS", blocks)
+    scores = np.random.default_rng(0).standard_normal((5, 100)).astype(np.float32)
+    scores[at] = np.nan  # a NaN sorts last in a partition: it once shortened the row's list silently
+    with pytest.raises(FeedlabInputError, match="scored NaN for 1 of 5 users"):
+        top_k_rows(scores, 5)
+
+
 @pytest.mark.parametrize("case", ["runs", "unsorted_rows", "ragged", "nan", "float32", "empty"])
 def test_order_by_row_score_is_lexsort(case: str) -> None:
     rng = np.random.default_rng(1)
@@ -181,6 +191,15 @@ def test_time_split_keeps_half_of_short_histories() -> None:
     train = pd.DataFrame({"user_id": [1, 2, 2, 2], "item_id": [1, 1, 2, 3], "value": 1.0,
                           "event_at": pd.to_datetime(["2025-01-01", "2025-01-01", "2025-01-02", "2025-01-03"])})
     assert time_split(encode(train), 5).tolist() == [False, False, False, True]  # 3 rows: keep 2, hold 1
+
+
+@pytest.mark.parametrize("unknown", [None, -1])  # a null topic, and the -1 training_inputs writes for one
+def test_item_topics_leave_unknown_topics_unknown(unknown) -> None:
+    train = pd.DataFrame({"user_id": 1, "item_id": [3, 4, 5, 6], "value": 1.0,
+                          "event_at": pd.to_datetime(["2025-01-01"] * 4)})
+    items = pd.DataFrame({"item_id": [3, 4, 5, 6], "topic_id": [7, unknown, 5, 7], "length_s": 1.0})
+    topic, _ = item_topics(encode(train), items)
+    assert topic.tolist() == [1, -1, 0, 1]  # once: -1 was a topic of its own, code 0, and shifted the others
 
 
 def test_training_examples_ignore_rows_after_the_cut() -> None:
@@ -285,9 +304,11 @@ def test_step_schedule_keeps_whole_passes_and_bounds_the_steps(n_rows, epochs, e
     assert step_schedule(n_rows, 512, epochs, max_steps=2000) == expected
 
 
-def test_step_schedule_rejects_a_non_positive_bound():
-    with pytest.raises(ValueError, match="max_steps"):
-        step_schedule(1000, 10, 1, max_steps=0)
+@pytest.mark.parametrize("name", ["batch_size", "epochs", "max_steps"])
+def test_step_schedule_rejects_a_non_positive_count(name: str):
+    counts = {"batch_size": 10, "epochs": 1, "max_steps": 100, name: 0}
+    with pytest.raises(FeedlabInputError, match=f"^{name} must be an integer >= 1, got 0$"):
+        step_schedule(1000, **counts)
 
 
 def test_partial_epoch_is_the_first_batches_of_the_same_seeded_shuffle():

@@ -129,3 +129,14 @@ def test_missing_column_is_rejected() -> None:
     train, _, _ = planted_world()
     with pytest.raises(FeedlabInputError, match="value"):
         recommend_svd(train.drop(columns="value"), [0], K)
+
+
+@pytest.mark.parametrize(("policy", "count"), [("svd", "n_components"), ("two_tower_mse", "epochs"),
+                                               ("two_tower_mse", "batch_size"), ("two_tower", "epochs"),
+                                               ("two_tower", "batch_size"), ("two_tower", "max_steps")])
+def test_a_count_below_one_is_refused_by_name(policy: str, count: str) -> None:
+    # once: SVD blamed the matrix's shape, batch 0 divided by zero, 0 epochs served an untrained model
+    train, items, _ = planted_world()
+    fn, kwargs = POLICIES[policy]
+    with pytest.raises(FeedlabInputError, match=f"^{count} must be an integer >= 1, got 0$"):
+        fn(train, [0], K, items=items, **{**kwargs, count: 0})

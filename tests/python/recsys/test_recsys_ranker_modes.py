@@ -12,7 +12,7 @@ from feedlab.recsys import recommend_two_stage_lgbm
 from feedlab.recsys.common import encode, interaction_matrix, top_k_unseen, user_codes
 from feedlab.recsys.features import item_topics
 from feedlab.recsys import ranker
-from feedlab.recsys.ranker import AffinityScorer, affinity_scorer, label_mode_for
+from feedlab.recsys.ranker import AffinityScorer, affinity_scorer
 
 K = 5
 
@@ -85,15 +85,41 @@ def test_affinity_candidates_hold_the_oracle() -> None:
 
 
 def test_label_and_objective_choices() -> None:
-    assert label_mode_for("auto", True) == "watch_time"
-    assert label_mode_for("presence", True) == "presence"
-    with pytest.raises(FeedlabInputError, match="label"):
-        label_mode_for("clicks", True)
     train, items, _ = uniform_world(n_users=20)
+    for label in ("clicks", "auto"):  # auto is resolved per data set upstream (policy_io.lgbm_label_for)
+        with pytest.raises(FeedlabInputError, match="label must be one of"):
+            recommend_two_stage_lgbm(train, [0], K, items=items, label=label)
     with pytest.raises(FeedlabInputError, match="does not fit"):
         recommend_two_stage_lgbm(train, [0], K, items=items, label="watch_time", objective="binary")
     with pytest.raises(FeedlabInputError, match="does not fit"):
         recommend_two_stage_lgbm(train, [0], K, items=items, label="presence", objective="regression")
+
+
+@pytest.mark.parametrize("objective", ["regression", "lambdarank"])
+def test_watch_time_without_affinity_candidates_serves_with_the_affinity_feature(objective: str) -> None:
+    # the ranker learns watch time with the affinity feature whatever n_affinity is; serving once lacked it
+    train, items, expected = uniform_world(n_users=60)
+    users = np.sort(train["user_id"].unique())
+    recs, info = recommend_two_stage_lgbm(train, users, K, items=items, label="watch_time", objective=objective,
+                                          n_affinity=0, n_candidates=20, n_rounds=10)
+    assert info["params"]["n_affinity"] == 0 and not info["params"]["fallback"]
+    assert (recs.groupby("user_id").size() == K).all()
+    assert share_of_oracle(recs, train, expected) > 0.5
+
+
+@pytest.mark.parametrize("count", ["n_candidates", "n_holdout", "n_rounds"])
+@pytest.mark.parametrize("bad", [0, -1, 2.5])
+def test_counts_below_one_are_refused_by_name(count: str, bad: float) -> None:
+    train, items, _ = uniform_world(n_users=20)
+    with pytest.raises(FeedlabInputError, match=f"^{count} must be an integer >= 1, got {bad!r}$"):
+        recommend_two_stage_lgbm(train, [0], K, items=items, **{count: bad})
+
+
+@pytest.mark.parametrize("count", ["n_affinity", "n_components"])
+def test_negative_optional_counts_are_refused_by_name(count: str) -> None:
+    train, items, _ = uniform_world(n_users=20)
+    with pytest.raises(FeedlabInputError, match=f"^{count} must be an integer >= 0, got -1$"):
+        recommend_two_stage_lgbm(train, [0], K, items=items, **{count: -1})
 
 
 def no_label_world() -> pd.DataFrame:

@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 
 from feedlab.errors import FeedlabInputError
@@ -327,6 +328,15 @@ def test_kuairec_shaped_folder_has_the_real_layout(con, tmp_path):
     assert not (big.user_id.lt(5) & big.video_id.lt(8)).any()  # the big matrix leaves the small pairs out
     assert 0.3 < len(big) / (12 * 20 - 5 * 8) < 0.7
     assert small.watch_ratio.gt(2).any() and small.watch_ratio.le(2).any()
+    # time and date say the timestamp's instant in Beijing time: without the timestamp, the same event times
+    matrix = folder / "small_matrix.csv"
+    matrix.write_text(pd.read_csv(matrix, dtype=str).assign(timestamp="").to_csv(index=False))
+    from_time = kr.load_interactions(con, folder, True).df()
+    assert set(from_time.loc[from_time.source_matrix == "small", "event_time_source"]) == {"time"}
+    key = ["source_matrix", "user_id", "video_id"]
+    both = rows.merge(from_time, on=key, suffixes=("", "_from_time"))
+    assert len(both) == len(rows)
+    assert (both["event_at"] == both["event_at_from_time"]).all()
 
 
 @pytest.mark.parametrize("timestamp", ["1593878903438", "1e300", "-1.5"])
