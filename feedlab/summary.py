@@ -114,11 +114,15 @@ def best_value_line(con: duckdb.DuckDBPyConnection, tables: set[str], dataset: s
 
 
 def replay_day(con: duckdb.DuckDBPyConnection, tables: set[str]) -> int | None:
-    """The last as_of_day of a day-by-day replay (int_interaction_log.loaded_as_of_day), or None for a build over the
-    whole history (a snapshot, not one day of a replay)."""
+    """The last as_of_day of a day-by-day replay, or None for a build over the whole history (a snapshot, not one
+    day of a replay: int_interaction_log.loaded_as_of_day is null). A day without new interactions loads no row
+    into the log, so fct_metrics_daily's days count too."""
     if "int_interaction_log" not in tables:
         return None
-    return con.sql("select max(loaded_as_of_day) from int_interaction_log").fetchone()[0]
+    day = con.sql("select max(loaded_as_of_day) from int_interaction_log").fetchone()[0]
+    if day is None or "fct_metrics_daily" not in tables:
+        return day
+    return max(day, con.sql("select max(as_of_day) from fct_metrics_daily").fetchone()[0] or 0)
 
 
 def summarize(warehouse: Path | str, metric: str | None = None) -> str:

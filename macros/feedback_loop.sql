@@ -14,7 +14,9 @@
     {%- endif %}
     {#- a day past the data would load everything and then refuse every real day before it (a file data set's last
         day is known only to its data: int_interaction_log checks that one) -#}
-    {%- if feedlab_dataset() == 'synthetic' and day > var('n_days') | int %}
+    {#- n_days checked here too: this runs while dbt parses, before check_vars, and a bad n_days read as an int
+        (0) blamed as_of_day -#}
+    {%- if feedlab_dataset() == 'synthetic' and day > whole_number_var('n_days', 1) %}
         {{ exceptions.raise_compiler_error("var 'as_of_day' is " ~ day ~ ", past the synthetic world's last day (n_days: "
                                            ~ var('n_days') ~ ")") }}
     {%- elif day > 2147483647 %}
@@ -47,10 +49,12 @@
 
 {#- md5 of the listing of a file data set's folder (each file's name, size and modification time), so that a replay
     notices files replaced under the same path without reading them. DuckDB lists the folder; on Spark, and while
-    dbt parses, it is '' (the path alone then stands for the files). -#}
+    dbt parses, it is '' (the path alone then stands for the files). The folder's own glob characters are matched
+    literally (`[` as `[[]`, ...): unescaped, a folder such as `ml[1]` matched nothing and its files went unchecked. -#}
 {% macro feedback_folder_files(folder) %}
     {%- if not execute or target.type != 'duckdb' or not (folder | string | trim) %}{{ return('') }}{% endif %}
-    {%- set pattern = "'" ~ ((folder | string | trim).rstrip('/') ~ '/*') | replace("'", "''") ~ "'" %}
+    {%- set literal_folder = modules.re.sub('([\\[*?])', '[\\1]', (folder | string | trim).rstrip('/')) %}
+    {%- set pattern = "'" ~ (literal_folder ~ '/*') | replace("'", "''") ~ "'" %}
     {#- glob first: read_blob fails on a pattern that matches nothing, and a missing folder is the loader's to name -#}
     {%- if run_query("select count(*) from glob(" ~ pattern ~ ")").rows[0][0] == 0 %}{{ return('') }}{% endif %}
     {%- set listing = run_query(
@@ -85,18 +89,7 @@
     {%- endif %}
     {%- set log = adapter.get_relation(database=target.database, schema=target.schema, identifier='int_interaction_log') %}
     {%- set history = adapter.get_relation(database=target.database, schema=target.schema, identifier='fct_metrics_daily') %}
-    {%- if as_of_day is none %}
-        {%- set replayed_day = run_query("select max(loaded_as_of_day) from " ~ log).rows[0][0] if log is not none else none %}
-        {%- if replayed_day is not none %}
-            {{ exceptions.raise_compiler_error(
-                "feedback loop: this warehouse holds a day-by-day replay (up to day " ~ replayed_day ~ ", "
-                ~ "int_interaction_log); a build without as_of_day is a snapshot of the whole history and would "
-                ~ "replace the replay's daily rows in fct_metrics_daily. Continue the replay with as_of_day >= "
-                ~ replayed_day ~ ", or replace it with --full-refresh (make build DBT_ARGS=--full-refresh)."
-            ) }}
-        {%- endif %}
-        {{ return('') }}
-    {%- endif %}
+    {#- fct_metrics_daily's days count too: a day without new interactions loads no row into the log -#}
     {%- set highest_day = namespace(day=0, table=none) %}
     {%- for relation, day_column in [(log, 'event_day'), (history, 'as_of_day')] if relation is not none %}
         {%- set day = run_query("select max(" ~ day_column ~ ") from " ~ relation).rows[0][0] %}
@@ -105,6 +98,19 @@
             {%- set highest_day.table = relation.identifier %}
         {%- endif %}
     {%- endfor %}
+    {%- if as_of_day is none %}
+        {%- set replayed_day = run_query("select max(loaded_as_of_day) from " ~ log).rows[0][0] if log is not none else none %}
+        {%- if replayed_day is not none %}
+            {%- set last_day = [replayed_day, highest_day.day] | max %}
+            {{ exceptions.raise_compiler_error(
+                "feedback loop: this warehouse holds a day-by-day replay (up to day " ~ last_day ~ ", "
+                ~ "int_interaction_log and fct_metrics_daily); a build without as_of_day is a snapshot of the whole "
+                ~ "history and would replace the replay's daily rows in fct_metrics_daily. Continue the replay with "
+                ~ "as_of_day >= " ~ last_day ~ ", or replace it with --full-refresh (make build DBT_ARGS=--full-refresh)."
+            ) }}
+        {%- endif %}
+        {{ return('') }}
+    {%- endif %}
     {%- if as_of_day < highest_day.day %}
         {{ exceptions.raise_compiler_error(
             "feedback loop: as_of_day " ~ as_of_day ~ " is before day " ~ highest_day.day ~ ", the latest day already "

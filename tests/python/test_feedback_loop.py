@@ -143,12 +143,35 @@ def test_replaying_days_loads_each_interaction_once_and_keeps_one_history_row_pe
         output = capfd.readouterr().out
         assert message in output and str(bad) in output
         assert "OK created" not in output
+    # ... and a bad n_days beside a good as_of_day is n_days' error, not as_of_day's
+    for bad in ("abc", 0):
+        with pytest.raises(SystemExit, match="dbt build failed"):
+            dbt_build("synthetic", {**WORLD, "n_days": bad, "as_of_day": 1})
+        output = capfd.readouterr().out
+        assert f"var 'n_days' must be a whole number >= 1, got {json.dumps(bad)}" in output
+        assert "past the synthetic world's last day" not in output
+        assert "OK created" not in output
+
+    # A day without new interactions (day 4 here, as MovieLens' days 83 and 88) adds history rows but no log row:
+    # the replay's last day is still named right, and the day it advises is not refused.
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("insert into fct_metrics_daily select * replace (4 as as_of_day) from fct_metrics_daily "
+                    "where as_of_day = 3")
+    with pytest.raises(SystemExit, match="dbt build failed"):
+        dbt_build("synthetic", WORLD)
+    output = capfd.readouterr().out
+    assert "holds a day-by-day replay (up to day 4," in output and "as_of_day >= 4," in output
+    with pytest.raises(SystemExit, match="dbt build failed"):
+        dbt_build("synthetic", {**WORLD, "as_of_day": 3})
+    assert "as_of_day 3 is before day 4, the latest day already in this warehouse (fct_metrics_daily)" in (
+        capfd.readouterr().out)
 
 
 def test_a_file_data_sets_replay_refuses_a_day_past_its_data_and_replaced_files(dbt_build, ml100k_dir, tmp_path):
     # Loaded, it would take every interaction and then refuse each real day after it (days only move forward).
-    # a quote in the path: source_vars records such a value by its md5, so that no SQL literal needs escaping
-    folder = tmp_path / "ml-100k o'three days"
+    # a quote in the path: source_vars records such a value by its md5, so that no SQL literal needs escaping;
+    # glob characters: the folder's listing once matched nothing there, so replaced files went unnoticed
+    folder = tmp_path / "ml-100k [o'three] days?*"
     folder.mkdir()
     for name in ("u.item", "u.user"):
         (folder / name).write_bytes((ml100k_dir / name).read_bytes())

@@ -76,9 +76,14 @@ def test_a_replay_says_its_day_in_the_header(warehouse: Path, tmp_path: Path) ->
     replayed = copy_warehouse(warehouse, tmp_path)
     with duckdb.connect(str(replayed)) as con:
         con.execute("update int_interaction_log set loaded_as_of_day = least(event_day, 3)")
+        con.execute("update fct_metrics_daily set as_of_day = 3")
     assert summary.summarize(replayed).splitlines()[0] == (
         f"feedlab summary: data set synthetic, day-by-day replay through as_of_day 3: every figure is that day's "
         f"({replayed})")
+    # a day without new interactions loads no log row, but it is the replay's day all the same
+    with duckdb.connect(str(replayed)) as con:
+        con.execute("insert into fct_metrics_daily select * replace (4 as as_of_day) from fct_metrics_daily")
+    assert "day-by-day replay through as_of_day 4:" in summary.summarize(replayed).splitlines()[0]
 
 
 def test_srm_absent_and_metric_option(warehouse: Path, tmp_path: Path) -> None:
