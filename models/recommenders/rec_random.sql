@@ -1,8 +1,10 @@
 -- A uniformly random feed per user over the servable items (int_servable_items). Items are laid out once in an
 -- md5-shuffled order; each user reads that circle from their own md5-chosen offset, skipping seen items. This is
 -- K + s rows per user instead of a users × items cross join, so it scales to the 100× world.
+{#- The walk's bound is read from int_user_history when it exists: a `dbt compile` or `dbt docs generate` before the
+    first build has no table to read (it then shows the walk bounded by top_k alone). -#}
 {%- set longest_walk = var('top_k') %}
-{%- if execute %}
+{%- if execute and load_relation(ref('int_user_history')) is not none %}
     {%- set longest_walk = run_query(
         "select max(n_train_items) + " ~ var('top_k') ~ " from " ~ ref('int_user_history')
     ).columns[0].values()[0] | int %}

@@ -257,6 +257,16 @@ def compiled_analyses(warehouse: Path, tmp_path_factory: pytest.TempPathFactory)
     return target
 
 
+def test_docs_generate_works_before_the_first_build(tmp_path: Path) -> None:
+    # the README's docs command on a fresh clone: rec_random once queried int_user_history while compiling
+    cmd = [str(Path(sys.executable).with_name("dbt")), "docs", "generate", "--target-path", str(tmp_path / "target"),
+           "--log-path", str(tmp_path / "logs"), "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
+    done = subprocess.run(cmd, env={**os.environ, "FEEDLAB_WAREHOUSE": str(tmp_path / "synthetic.duckdb")},
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert json.loads((tmp_path / "target" / "catalog.json").read_text())["metadata"]["dbt_schema_version"]
+
+
 def test_analyses_folder_matches_the_tested_list() -> None:
     assert {p.stem for p in (PROJECT_DIR / "analyses").glob("*.sql")} == set(ANALYSES)
 
