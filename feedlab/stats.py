@@ -25,17 +25,18 @@ def paired_t_summary(
     Returns
     -------
     DataFrame of m rows: std_error, t_statistic, df, p_value, ci_low, ci_high. A comparison whose differences are
-    all equal has std_error 0: t and p are then undefined (NaN) unless the mean difference is 0 too (t 0, p 1),
-    and the interval collapses to the mean.
+    all equal (std_error 0, e.g. two policies that hit the same users) gets no test: t, p and the interval are NaN,
+    as in :mod:`feedlab.ab_stats` -- a zero-width interval and p = 1 would claim the difference known exactly.
     """
     n = np.asarray(n, dtype=np.float64)
     mean_diff = np.asarray(mean_diff, dtype=np.float64)
     std_error = np.asarray(sd_diff, dtype=np.float64) / np.sqrt(n)
     df = n - 1
+    testable = std_error > 0
     with np.errstate(divide="ignore", invalid="ignore"):
-        t_statistic = np.where(std_error > 0, mean_diff / std_error, np.where(mean_diff == 0, 0.0, np.nan))
+        t_statistic = np.where(testable, mean_diff / std_error, np.nan)
     p_value = 2 * stats.t.sf(np.abs(t_statistic), df)
-    half_width = stats.t.ppf(0.5 + confidence / 2, df) * std_error
+    half_width = np.where(testable, stats.t.ppf(0.5 + confidence / 2, df) * std_error, np.nan)
     return pd.DataFrame(
         {
             "std_error": std_error,
