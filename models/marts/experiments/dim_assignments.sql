@@ -28,7 +28,7 @@ bucketed as (
     select
         salts.experiment_id,
         users.user_id,
-        {{ md5_bucket(dbt.concat(["salts.salt", "':'", "cast(users.user_id as " ~ dbt.type_string() ~ ")"]), 10000) }} as bucket
+        {{ md5_bucket(dbt.concat(["salts.salt", "':'", "cast(users.user_id as " ~ dbt.type_string() ~ ")"]), assignment_buckets()) }} as bucket
     from salts
     cross join users
 

@@ -43,7 +43,7 @@ select
     traffic_share,
     salt,
     n_arms,
-    cast(round((cumulative_share - traffic_share) * 10000) as integer) as bucket_start,
-    cast(round(cumulative_share * 10000) as integer) as bucket_end,
+    cast(round((cumulative_share - traffic_share) * {{ assignment_buckets() }}) as integer) as bucket_start,
+    cast(round(cumulative_share * {{ assignment_buckets() }}) as integer) as bucket_end,
     total_share
 from ordered
